@@ -1,0 +1,1 @@
+"""Text building and BERT encoding of node text."""

@@ -1,0 +1,1 @@
+"""Heterogeneous graph data, models, training and evaluation."""

@@ -1,0 +1,1 @@
+"""Recommendation models: TailGraph's GNN and the baselines it is measured against."""

