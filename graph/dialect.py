@@ -61,8 +61,9 @@ class FalkorDBDialect(Dialect):
 
     def vector_index_ddl(self, label: str, prop: str, dimensions: int) -> str:
         return (
-            f"CREATE VECTOR INDEX FOR (n:{check_identifier(label)}) ON (n.{check_identifier(prop)}) "
-            f"OPTIONS {{dimension: {int(dimensions)}, similarityFunction: 'cosine', efRuntime: 200}}"
+            f"CREATE VECTOR INDEX FOR (n:{check_identifier(label)}) "
+            f"ON (n.{check_identifier(prop)}) OPTIONS {{dimension: {int(dimensions)}, "
+            "similarityFunction: 'cosine', efRuntime: 200}"
         )
 
     def vector_query(self, label: str, prop: str, k: str, vector: str) -> str:

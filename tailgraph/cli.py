@@ -1,0 +1,299 @@
+"""The ``tailgraph`` command line: one verb per pipeline stage, plus ``demo`` running them all."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tailgraph.errors import TailGraphError
+from tailgraph.settings import Settings, get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+db_app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the embedded FalkorDB.")
+data_app = typer.Typer(no_args_is_help=True, help="Obtain datasets.")
+cypher_app = typer.Typer(no_args_is_help=True, help="The Cypher library in cypher/.")
+app.add_typer(db_app, name="db")
+app.add_typer(data_app, name="data")
+app.add_typer(cypher_app, name="cypher")
+
+
+def _fail(error: Exception) -> None:
+    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+def _store(settings: Settings):  # noqa: ANN202 - GraphStore
+    from tailgraph.graph.connect import open_store
+
+    return open_store(settings)
+
+
+# -- db ------------------------------------------------------------------------------------------
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded FalkorDB (reuses a running one)."""
+    from tailgraph.graph.connect import embedded_server
+
+    try:
+        status = embedded_server(get_settings()).start()
+    except TailGraphError as e:
+        _fail(e)
+    typer.echo(f"FalkorDB running (pid {status.pid}) at {status.socket}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Shut the embedded FalkorDB down cleanly."""
+    from tailgraph.graph.connect import embedded_server
+
+    stopped = embedded_server(get_settings()).stop()
+    typer.echo("FalkorDB stopped" if stopped else "FalkorDB was not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Report whether the embedded FalkorDB is running and where."""
+    from tailgraph.graph.connect import embedded_server
+
+    status = embedded_server(get_settings()).status()
+    state = f"running (pid {status.pid})" if status.running else "stopped"
+    typer.echo(f"FalkorDB {state}; directory {status.directory}; socket {status.socket}")
+
+
+# -- data ----------------------------------------------------------------------------------------
+@data_app.command("fetch")
+def data_fetch(
+    name: Annotated[str, typer.Argument(help="Dataset name, e.g. ml-100k.")],
+    force: Annotated[bool, typer.Option(help="Download again even if cached.")] = False,
+) -> None:
+    """Download a dataset into the data directory (cached)."""
+    from tailgraph.graph.datasets import fetch
+
+    try:
+        path = fetch(name, get_settings().datasets_dir, force=force)
+    except TailGraphError as e:
+        _fail(e)
+    typer.echo(f"{name} is in {path}")
+
+
+# -- ingest --------------------------------------------------------------------------------------
+def load_dataset(
+    settings: Settings,
+    dataset: str | None,
+    atomic: Path | None,
+    synthetic_users: int | None,
+    seed: int,
+):  # noqa: ANN201 - Dataset
+    """Pick the loader from the CLI options: a named dataset, atomic files, or synthetic data."""
+    if synthetic_users:
+        from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
+
+        users = synthetic_users
+        return generate(
+            SyntheticConfig(
+                n_users=users,
+                n_items=max(50, users // 2),
+                n_interactions=users * 20,
+                n_entities=max(20, users // 5),
+                seed=seed,
+            )
+        )
+    if atomic is not None:
+        from tailgraph.graph.loaders.recbole import load_atomic
+
+        return load_atomic(atomic, atomic.name)
+    from tailgraph.graph.datasets import load
+
+    return load(dataset or "ml-100k", settings.datasets_dir)
+
+
+@app.command()
+def ingest(
+    dataset: Annotated[str | None, typer.Option(help="Named dataset (fetched if needed).")] = None,
+    atomic: Annotated[
+        Path | None, typer.Option(help="Directory of RecBole atomic files (<dir>/<name>.inter).")
+    ] = None,
+    synthetic_users: Annotated[
+        int | None, typer.Option(help="Generate a synthetic dataset with this many users.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed for synthetic data.")] = 0,
+    replace: Annotated[bool, typer.Option(help="Clear the graph first.")] = False,
+    batch_size: Annotated[int, typer.Option(help="Rows per UNWIND batch.")] = 5000,
+) -> None:
+    """Load a dataset into the graph store (idempotent MERGE) and print counts."""
+    from tailgraph.graph.ingest import ingest as run_ingest
+
+    settings = get_settings()
+    try:
+        data = load_dataset(settings, dataset, atomic, synthetic_users, seed)
+        report = run_ingest(_store(settings), data, batch_size=batch_size, replace=replace)
+    except TailGraphError as e:
+        _fail(e)
+    _print_counts(report)
+
+
+def _print_counts(report) -> None:  # noqa: ANN001 - IngestReport
+    typer.echo(f"ingested in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s)")
+    for label, count in sorted(report.nodes.items()):
+        typer.echo(f"  (:{label}) {count:>10,}")
+    for rel_type, count in sorted(report.relationships.items()):
+        typer.echo(f"  [:{rel_type}] {count:>10,}")
+
+
+# -- encode --------------------------------------------------------------------------------------
+@app.command()
+def encode(
+    batch_size: Annotated[int | None, typer.Option(help="Texts per model batch.")] = None,
+) -> None:
+    """Encode node text with BERT and write ``textEmbedding`` back (cached by text hash)."""
+    settings = get_settings()
+    try:
+        report = run_encode(settings, _store(settings), batch_size=batch_size)
+    except TailGraphError as e:
+        _fail(e)
+    typer.echo(report.describe() if hasattr(report, "describe") else str(report))
+
+
+def run_encode(settings: Settings, store, *, batch_size: int | None = None):  # noqa: ANN001, ANN201
+    """Build the encoder and cache from settings and encode every node's text."""
+    from tailgraph.encoders.bert import TextEncoder
+    from tailgraph.encoders.cache import EmbeddingCache
+    from tailgraph.encoders.stage import encode_store
+
+    encoder = TextEncoder(settings.encoder_path, device=settings.device)
+    cache = EmbeddingCache(settings.cache_dir / "text-embeddings.sqlite")
+    return encode_store(store, encoder, cache, batch_size=batch_size or settings.encoder_batch_size)
+
+
+# -- train / evaluate ----------------------------------------------------------------------------
+@app.command()
+def train(
+    model: Annotated[str, typer.Option(help="tailgnn | lightgcn | bprmf")] = "tailgnn",
+    epochs: Annotated[int | None, typer.Option(help="Maximum epochs.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for split and initialisation.")] = 0,
+    protocol: Annotated[str, typer.Option(help="random | temporal | cold-items")] = "random",
+) -> None:
+    """Export the graph, train a model with BPR, evaluate on test, save artefacts, write back."""
+    settings = get_settings()
+    try:
+        result = run_train(settings, _store(settings), model=model, epochs=epochs, seed=seed,
+                           protocol=protocol)
+    except TailGraphError as e:
+        _fail(e)
+    typer.echo(json.dumps(result.test_metrics, indent=2))
+
+
+def run_train(settings: Settings, store, *, model: str, epochs: int | None, seed: int,
+              protocol: str = "random"):  # noqa: ANN001, ANN201
+    """Train one model from the store into ``<artefacts>/current``."""
+    from tailgraph.gnn.config import TrainConfig
+    from tailgraph.gnn.pipeline import train_from_store
+
+    config = TrainConfig(model=model, seed=seed)
+    if epochs is not None:
+        config.epochs = epochs
+    if settings.device:
+        config.device = settings.device
+    return train_from_store(store, config, settings.artefacts_dir / "current", protocol=protocol)
+
+
+# -- serve ---------------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Run the recommendation API with uvicorn."""
+    import uvicorn
+
+    uvicorn.run(
+        "tailgraph.api.app:create_app", factory=True, host=host, port=port, workers=workers
+    )
+
+
+# -- cypher --------------------------------------------------------------------------------------
+@cypher_app.command("list")
+def cypher_list() -> None:
+    """List the queries in cypher/ with the first line of their header."""
+    from tailgraph import cypher
+
+    for name in cypher.available():
+        first = (cypher.header(name).splitlines() or [""])[0]
+        typer.echo(f"{name:<32} {first}")
+
+
+def _parse_param(raw: str) -> tuple[str, object]:
+    key, sep, value = raw.partition("=")
+    if not sep or not key:
+        raise typer.BadParameter(f"expected key=value, got {raw!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+@cypher_app.command("run")
+def cypher_run(
+    name: Annotated[str, typer.Argument(help="Query name (see `tailgraph cypher list`).")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="key=value (JSON values allowed).")
+    ] = None,
+) -> None:
+    """Run a library query on the configured store and print the rows as a table."""
+    from tailgraph import cypher
+
+    settings = get_settings()
+    params = dict(_parse_param(p) for p in (param or []))
+    try:
+        if cypher.placeholders(name):
+            needed = sorted(cypher.placeholders(name))
+            raise typer.BadParameter(f"{name} is a template needing identifiers {needed}")
+        rows = _store(settings).run(cypher.load(name), params, read_only=True)
+    except KeyError as e:
+        _fail(ValueError(str(e)))
+    except TailGraphError as e:
+        _fail(e)
+    print_table(rows)
+
+
+def print_table(rows: list[dict]) -> None:
+    """Rows as an aligned text table."""
+    if not rows:
+        typer.echo("(no rows)")
+        return
+    columns = list(rows[0])
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    typer.echo("  ".join("-" * w for w in widths))
+    for row in cells:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    typer.echo(f"({len(rows)} rows)")
+
+
+def _cell(value: object) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# -- demo ----------------------------------------------------------------------------------------
+@app.command()
+def demo(
+    dataset: Annotated[str, typer.Option(help="Dataset to run on.")] = "ml-100k",
+    epochs: Annotated[int | None, typer.Option(help="Maximum training epochs.")] = None,
+) -> None:
+    """Fetch ml-100k, start the store, ingest, encode, train, evaluate, show recommendations."""
+    from tailgraph.demo import run_demo
+
+    try:
+        run_demo(get_settings(), dataset=dataset, epochs=epochs)
+    except TailGraphError as e:
+        _fail(e)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
