@@ -16,8 +16,10 @@ class GraphStore(Protocol):
 
     dialect: Dialect
 
-    def run(self, query: str, parameters: Mapping[str, Any] | None = None) -> list[Row]:
-        """Run one query and return its rows as dicts keyed by column name."""
+    def run(
+        self, query: str, parameters: Mapping[str, Any] | None = None, *, read_only: bool = False
+    ) -> list[Row]:
+        """Run one query and return its rows as dicts; ``read_only`` may route to a replica."""
         ...
 
     def ping(self) -> bool:
