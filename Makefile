@@ -1,12 +1,16 @@
 # Two entry points for a fresh machine: `make demo` and `make test`.
 # Both create/refresh .venv idempotently: torch==2.13.0 (CPU wheel) first, then the project.
+# `make test` also installs the test tools: the Neo4j Cypher linter and the /explore page's
+# graph library (npm, into git-ignored node_modules) and headless Chromium (Debian package).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.tailgraph-installed
+LINT   := tools/cypher-lint
+VIS    := tools/explore-assets
 
-.PHONY: demo test test-all lint clean
+.PHONY: demo test test-all assets browser lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,14 +19,30 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(LINT)/node_modules/.package-lock.json: $(LINT)/package-lock.json
+	cd $(LINT) && npm ci --no-audit --no-fund --loglevel=error
+
+$(VIS)/node_modules/.package-lock.json: $(VIS)/package-lock.json
+	cd $(VIS) && npm ci --no-audit --no-fund --loglevel=error
+
+# The /explore page's graph library, vendored from npm at build time (never a CDN at run time).
+assets: $(VIS)/node_modules/.package-lock.json
+
+# Headless Chromium for the /explore browser test (Debian's package; needs root or sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+demo: $(STAMP) assets
 	$(BIN)/tailgraph demo
 
-test: $(STAMP)
+test: $(STAMP) assets browser $(LINT)/node_modules/.package-lock.json
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
-test-all: $(STAMP)
+test-all: $(STAMP) assets browser $(LINT)/node_modules/.package-lock.json
 	$(BIN)/pytest -m 'not neo4j and not gpu'
 
 lint: $(STAMP)
@@ -30,4 +50,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info $(LINT)/node_modules $(VIS)/node_modules

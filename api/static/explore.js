@@ -1,0 +1,273 @@
+// TailGraph explorer: search a user or item and draw its neighbourhood with cytoscape.js.
+// Read-only: it only calls GET /explore/search and GET /explore/graph. Text coming from the
+// graph is only ever written with textContent (never innerHTML).
+(function () {
+  "use strict";
+
+  const base = document.body.dataset.base || "/explore";
+  const statusBox = document.getElementById("status");
+  const details = document.getElementById("details");
+  const hitsList = document.getElementById("hits");
+  const nodeList = document.getElementById("node-list");
+  const input = document.getElementById("q");
+  const COLOURS = {
+    user: "#2563eb", item: "#f59e0b", recommended: "#dc2626", similar: "#a855f7",
+    entity: "#059669", path: "#dc2626", edge: "#9ca3af",
+  };
+  let cy = null;
+  let current = null; // the last graph response
+
+  function setStatus(state, message, counts) {
+    statusBox.dataset.state = state;
+    statusBox.textContent = message;
+    if (counts) {
+      statusBox.dataset.nodes = String(counts.nodes);
+      statusBox.dataset.edges = String(counts.edges);
+    }
+  }
+
+  function el(tag, text, className) {
+    const node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (className) node.className = className;
+    return node;
+  }
+
+  function shorten(text, size) {
+    return text.length > size ? text.slice(0, size - 1) + "…" : text;
+  }
+
+  async function getJson(path, params) {
+    const response = await fetch(base + path + "?" + new URLSearchParams(params));
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    if (!response.ok) {
+      let detail = body && body.detail;
+      if (Array.isArray(detail)) detail = detail.map((d) => d.msg).join("; ");
+      throw new Error(detail || "request failed with HTTP " + response.status);
+    }
+    return body;
+  }
+
+  // -- search ------------------------------------------------------------------------------
+  let searchTimer = null;
+  let lastHits = [];
+
+  function showHits(hits) {
+    lastHits = hits;
+    hitsList.replaceChildren();
+    for (const hit of hits) {
+      const button = el("button", hit.kind + " · " + hit.label);
+      button.type = "button";
+      button.addEventListener("click", () => { hitsList.replaceChildren(); load(hit.kind, hit.id); });
+      const item = el("li");
+      item.appendChild(button);
+      hitsList.appendChild(item);
+    }
+    if (!hits.length && input.value.trim()) hitsList.appendChild(el("li", "no match", "muted"));
+  }
+
+  input.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    const text = input.value.trim();
+    if (!text) { showHits([]); return; }
+    searchTimer = setTimeout(async () => {
+      try {
+        showHits((await getJson("/search", { q: text })).hits);
+      } catch (error) {
+        setStatus("error", "Search failed: " + error.message);
+      }
+    }, 250);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") showHits([]);
+  });
+  document.getElementById("search").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (lastHits.length) { hitsList.replaceChildren(); load(lastHits[0].kind, lastHits[0].id); }
+  });
+
+  // -- drawing -----------------------------------------------------------------------------
+  const STYLE = [
+    { selector: "node", style: {
+      "label": "data(caption)", "font-size": 10, "color": "#1f2937",
+      "text-valign": "bottom", "text-margin-y": 3, "text-wrap": "ellipsis",
+      "text-max-width": 130, "text-background-color": "#ffffff",
+      "text-background-opacity": 0.75, "text-background-padding": 1,
+      "width": 18, "height": 18, "background-color": COLOURS.item,
+      "border-width": 1, "border-color": "#ffffff",
+    } },
+    { selector: "node[kind = 'user']", style: { "background-color": COLOURS.user } },
+    { selector: "node[kind = 'entity']", style: {
+      "background-color": COLOURS.entity, "shape": "round-rectangle", "width": 14, "height": 14,
+    } },
+    { selector: "node[role = 'recommended']", style: {
+      "background-color": COLOURS.recommended, "shape": "star", "width": 24, "height": 24,
+    } },
+    { selector: "node[role = 'similar']", style: { "background-color": COLOURS.similar } },
+    { selector: "node[role = 'center']", style: {
+      "width": 34, "height": 34, "border-width": 3, "border-color": "#111827",
+      "font-size": 13, "font-weight": "bold",
+    } },
+    { selector: "node:selected", style: { "border-width": 3, "border-color": "#111827" } },
+    { selector: "edge", style: {
+      "width": 1, "line-color": COLOURS.edge, "curve-style": "bezier",
+      "target-arrow-shape": "triangle", "target-arrow-color": COLOURS.edge, "arrow-scale": 0.6,
+      "label": "data(caption)", "font-size": 8, "color": "#6b7280",
+      "min-zoomed-font-size": 9, "text-rotation": "autorotate",
+    } },
+    { selector: "edge[type = 'INTERACTED']", style: { "line-color": "#93c5fd",
+      "target-arrow-color": "#93c5fd" } },
+    { selector: "edge[type = 'RECOMMENDED']", style: {
+      "line-color": COLOURS.recommended, "target-arrow-color": COLOURS.recommended,
+      "line-style": "dashed", "width": 2,
+    } },
+    { selector: "edge[?path]", style: { "line-color": "#f87171", "target-arrow-color": "#f87171",
+      "width": 1.5 } },
+    { selector: ".highlight", style: {
+      "line-color": COLOURS.path, "target-arrow-color": COLOURS.path, "width": 3, "z-index": 10,
+    } },
+    { selector: ".faded", style: { "opacity": 0.25 } },
+  ];
+
+  function edgeCaption(edge) {
+    const p = edge.props || {};
+    if (edge.type === "INTERACTED") return p.rating !== undefined ? "★" + p.rating : "";
+    if (edge.type === "RECOMMENDED") return p.rank !== undefined ? "#" + p.rank : "";
+    return edge.type.toLowerCase().replace(/_/g, " ");
+  }
+
+  function elements(graph) {
+    const nodes = graph.nodes.map((n) => ({
+      group: "nodes",
+      data: { id: n.id, kind: n.kind, role: n.role, key: n.key, caption: shorten(n.label, 32) },
+    }));
+    const edges = graph.edges.map((e) => ({
+      group: "edges",
+      data: { id: e.id, source: e.source, target: e.target, type: e.type, path: e.path,
+              caption: edgeCaption(e) },
+    }));
+    return nodes.concat(edges);
+  }
+
+  function draw(graph, focus) {
+    if (!cy) {
+      cy = window.cytoscape({ container: document.getElementById("graph"), style: STYLE,
+                              wheelSensitivity: 0.3, minZoom: 0.2, maxZoom: 4 });
+      cy.on("tap", "node", (event) => select(event.target.id()));
+      cy.on("tap", (event) => { if (event.target === cy) select(null); });
+      cy.on("dbltap", "node", (event) => {
+        const node = byId(event.target.id());
+        if (node && node.kind !== "entity" && node.role !== "center") load(node.kind, node.key);
+      });
+    }
+    cy.elements().remove();
+    cy.add(elements(graph));
+    const layout = cy.layout({
+      name: "cose", animate: false, randomize: true, fit: true, padding: 30,
+      nodeRepulsion: () => 9000, idealEdgeLength: () => 70, edgeElasticity: () => 80,
+      numIter: 1500,
+    });
+    layout.one("layoutstop", () => {
+      const counts = { nodes: cy.nodes().length, edges: cy.edges().length };
+      const centre = byId(graph.center);
+      setStatus("ready", centre.label + ": " + counts.nodes + " nodes, " +
+        counts.edges + " edges. Click a node for details; double-click to explore it.", counts);
+      listNodes(graph);
+      select(focus && byId(focus) ? focus : graph.center);
+    });
+    layout.run();
+  }
+
+  function listNodes(graph) {
+    nodeList.replaceChildren();
+    for (const node of graph.nodes) {
+      const item = el("li", node.kind + ": " + node.label);
+      item.dataset.id = node.id;
+      nodeList.appendChild(item);
+    }
+    nodeList.parentElement.querySelector("summary").textContent =
+      "All nodes (" + graph.nodes.length + ")";
+  }
+
+  function byId(id) {
+    return current ? current.nodes.find((n) => n.id === id) : undefined;
+  }
+
+  // -- details panel -----------------------------------------------------------------------
+  function select(id) {
+    cy.elements().removeClass("highlight faded");
+    details.replaceChildren();
+    const node = id && byId(id);
+    if (!node) return;
+    details.appendChild(el("h2", node.label));
+    const facts = el("dl");
+    const add = (key, value) => { facts.appendChild(el("dt", key)); facts.appendChild(el("dd", value)); };
+    add("kind", node.kind + (node.role === node.kind ? "" : " (" + node.role + ")"));
+    add("id", node.key);
+    for (const [key, value] of Object.entries(node.props)) {
+      if (key === "id") continue;
+      add(key, Array.isArray(value) ? value.join(", ") : String(value));
+    }
+    const recommendation = current.edges.find((e) => e.type === "RECOMMENDED" && e.target === id);
+    if (recommendation) {
+      for (const key of ["rank", "score", "model"]) {
+        const value = recommendation.props[key];
+        if (value !== undefined) add(key, typeof value === "number" ? String(+value.toFixed(4)) : String(value));
+      }
+    }
+    details.appendChild(facts);
+    const why = current.paths.filter((p) => p.item === id);
+    if (recommendation) explain(why);
+    if (node.role !== "center" && node.kind !== "entity") {
+      const button = el("button", "Explore this " + node.kind);
+      button.type = "button";
+      button.addEventListener("click", () => load(node.kind, node.key));
+      details.appendChild(button);
+    }
+  }
+
+  function explain(paths) {
+    details.appendChild(el("h2", "Why recommended"));
+    if (!paths.length) {
+      details.appendChild(el("p", "No knowledge-graph path links it to this user's items."));
+      return;
+    }
+    const list = el("ol");
+    const keep = cy.getElementById(current.center);
+    for (const p of paths) {
+      const entity = byId(p.entity), via = byId(p.via);
+      list.appendChild(el("li", (entity ? entity.label : p.entity) + " (" +
+        p.item_type.toLowerCase().replace(/_/g, " ") + "), shared with " +
+        (via ? via.label : p.via)));
+      keep.merge(cy.getElementById(p.item)).merge(cy.getElementById(p.entity))
+        .merge(cy.getElementById(p.via));
+    }
+    details.appendChild(list);
+    const edges = keep.edgesWith(keep);
+    edges.filter((e) => e.data("path")).addClass("highlight");
+    cy.elements().not(keep.union(edges)).addClass("faded");
+  }
+
+  // -- loading -----------------------------------------------------------------------------
+  // focus: a node of the drawn graph ("item:42") to select once drawn, else the centre.
+  async function load(kind, id, focus) {
+    setStatus("loading", "Loading " + kind + " " + id + "…");
+    try {
+      const graph = await getJson("/graph", { kind: kind, id: id });
+      current = graph;
+      history.replaceState(null, "", "?" + new URLSearchParams({ kind: kind, id: id }));
+      draw(graph, focus);
+    } catch (error) {
+      setStatus("error", "Could not load " + kind + " " + id + ": " + error.message);
+    }
+  }
+
+  if (typeof window.cytoscape !== "function") {
+    setStatus("no-library", "The graph library is missing: run `make assets` on the server.");
+    return;
+  }
+  const params = new URLSearchParams(window.location.search);
+  const kind = params.get("kind"), id = params.get("id");
+  if ((kind === "user" || kind === "item") && id) load(kind, id, params.get("select"));
+})();

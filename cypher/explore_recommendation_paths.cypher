@@ -1,0 +1,29 @@
+// Purpose: /explore - explanation paths for a user's recommendations: recommended item -[KG]-
+//          entity -[KG]- one of the user's items drawn in the view, a bounded number per
+//          recommendation. Only the drawn (bounded) history is searched, which keeps the cost
+//          at (entities of the recommended items) x (drawn items) even through hub entities.
+// Parameters: $items (list of recommended item ids), $seen (list of the user's item ids to link
+//             to), $per_item (int, max paths per recommended item)
+// Returns: item, entity, name, support (how many drawn items share the entity), item_type,
+//          item_out, via, via_title, via_type, via_out - one row per distinct entity, the
+//          best-supported first, with one of the items it is shared with (via)
+//          (*_type: relationship types; *_out: true when the triple points item -> entity)
+UNWIND $seen AS seen_id
+MATCH (seen:Item {id: seen_id})
+WITH collect(seen) AS history
+UNWIND $items AS item_id
+MATCH (rec:Item {id: item_id})
+WITH item_id, rec, history
+UNWIND history AS seen
+MATCH (rec)-[r1]-(e:Entity)-[r2]-(seen)
+WHERE seen <> rec
+WITH item_id, e, collect({via: seen.id, via_title: seen.title, item_type: type(r1),
+                          item_out: startNode(r1) = rec, via_type: type(r2),
+                          via_out: startNode(r2) = seen}) AS found, count(DISTINCT seen) AS support
+ORDER BY support DESC, e.id
+WITH item_id, collect({entity: e.id, name: e.name, support: support,
+                       first: found[0]})[0..$per_item] AS paths
+UNWIND paths AS p
+RETURN item_id AS item, p.entity AS entity, p.name AS name, p.support AS support,
+       p.first.item_type AS item_type, p.first.item_out AS item_out, p.first.via AS via,
+       p.first.via_title AS via_title, p.first.via_type AS via_type, p.first.via_out AS via_out
