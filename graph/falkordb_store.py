@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from falkordb.edge import Edge
+from falkordb.node import Node
+from falkordb.path import Path as FalkorPath
+
 from tailgraph.errors import QueryError, StoreUnavailableError
 from tailgraph.graph.dialect import FALKORDB, check_identifier
 from tailgraph.graph.store import Row
 
+_SCALARS = (int, float, str, bool, type(None))
+
 
 def _plain(value: Any) -> Any:
     """FalkorDB result values (Node, Edge, Path) as plain dicts and lists."""
-    from falkordb.edge import Edge
-    from falkordb.node import Node
-    from falkordb.path import Path as FalkorPath
-
+    if isinstance(value, _SCALARS):
+        return value
     if isinstance(value, Node):
         return {"_labels": list(value.labels or []), **value.properties}
     if isinstance(value, Edge):
@@ -26,6 +30,9 @@ def _plain(value: Any) -> Any:
             "relationships": [_plain(e) for e in value.edges()],
         }
     if isinstance(value, list):
+        # Vectors come back as long lists of floats: skip the per-element walk for them.
+        if value and isinstance(value[0], float) and isinstance(value[-1], float):
+            return value
         return [_plain(v) for v in value]
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
