@@ -174,13 +174,17 @@ class EmbeddedFalkorDB:
         return "\n".join(lines) + "\n"
 
     def _client(self):  # noqa: ANN202 - redis client type
+        """A one-shot admin connection; no retries (SHUTDOWN removes the socket on purpose)."""
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         return redis.Redis(
             unix_socket_path=str(self.socket_path),
             password=self.password,
             socket_timeout=5,
             socket_connect_timeout=2,
+            retry=Retry(NoBackoff(), 0),
         )
 
     def _ping(self) -> bool:
