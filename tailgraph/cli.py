@@ -98,6 +98,7 @@ def load_dataset(
                 n_items=max(50, users // 2),
                 n_interactions=users * 20,
                 n_entities=max(20, users // 5),
+                n_triples=max(100, users * 2),
                 seed=seed,
             )
         )
@@ -154,7 +155,7 @@ def encode(
         report = run_encode(settings, _store(settings), batch_size=batch_size)
     except TailGraphError as e:
         _fail(e)
-    typer.echo(report.describe() if hasattr(report, "describe") else str(report))
+    typer.echo(json.dumps(report.summary(), indent=2))
 
 
 def run_encode(settings: Settings, store, *, batch_size: int | None = None):  # noqa: ANN001, ANN201
@@ -183,7 +184,8 @@ def train(
                            protocol=protocol)
     except TailGraphError as e:
         _fail(e)
-    typer.echo(json.dumps(result.test_metrics, indent=2))
+    typer.echo(f"model {result.version} saved in {result.artefacts_dir}")
+    typer.echo(json.dumps(result.metrics, indent=2, default=float))
 
 
 def run_train(settings: Settings, store, *, model: str, epochs: int | None, seed: int,

@@ -52,23 +52,24 @@ def run_demo(settings: Settings, *, dataset: str = "ml-100k", epochs: int | None
 
     start = _stage("4/6 encode node text with BERT")
     encoded = run_encode(settings, store)
-    typer.echo(encoded.describe() if hasattr(encoded, "describe") else str(encoded))
-    record["encode"] = _as_dict(encoded)
+    typer.echo(json.dumps(encoded.summary(), indent=2))
+    record["encode"] = encoded.summary()
     record["encode"]["wall_seconds"] = time.perf_counter() - start
 
     start = _stage("5/6 train TailGraph's GNN (BPR, early stopping on valid NDCG@20)")
     result = run_train(settings, store, model="tailgnn", epochs=epochs, seed=0)
     record["train"] = {
         "wall_seconds": time.perf_counter() - start,
-        "seconds_per_epoch": result.seconds_per_epoch,
-        "epochs": result.epochs_run,
-        "best_epoch": result.best_epoch,
-        "device": result.device,
+        "seconds_per_epoch": result.train.seconds_per_epoch,
+        "epochs": len(result.train.history),
+        "best_epoch": result.train.best_epoch,
+        "model_version": result.version,
+        "embeddings_written": result.written,
     }
-    record["test_metrics"] = result.test_metrics
+    record["test_metrics"] = result.metrics
 
     _stage("6/6 evaluate and recommend")
-    _print_metrics(result.test_metrics)
+    _print_metrics(result.metrics)
     _print_samples(settings, store)
 
     out = settings.artefacts_dir / f"demo-{dataset}.json"
@@ -79,12 +80,6 @@ def run_demo(settings: Settings, *, dataset: str = "ml-100k", epochs: int | None
     typer.echo("  .venv/bin/tailgraph serve            # docs at http://127.0.0.1:8000/docs")
     typer.echo("  curl 'http://127.0.0.1:8000/users/1/recommendations?k=10'")
     return record
-
-
-def _as_dict(report: Any) -> dict[str, Any]:
-    from dataclasses import asdict, is_dataclass
-
-    return asdict(report) if is_dataclass(report) else {"report": str(report)}
 
 
 def _print_metrics(metrics: dict[str, float]) -> None:
@@ -107,7 +102,8 @@ def _print_samples(settings: Settings, store: Any, users: tuple[str, ...] = ("1"
                 continue
             for item in response.json()["items"]:
                 sources = ", ".join(item["sources"])
-                typer.echo(f"  {item['rank']:>2}. {item['title']:<50} {item['score']:7.3f}  [{sources}]")
+                title = str(item.get("title") or item["item_id"])
+                typer.echo(f"  {item['rank']:>2}. {title:<50} {item['score']:7.3f}  [{sources}]")
 
 
 def default_record_path() -> Path:
