@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from tailgraph.gnn.artefacts import LearnedEmbeddings, save_embeddings
@@ -25,6 +26,7 @@ from tailgraph.gnn.data import build_hetero_data
 from tailgraph.gnn.models.registry import build_model
 from tailgraph.gnn.split import InteractionSplit, split_interactions
 from tailgraph.gnn.train import TrainResult, train
+from tailgraph.gnn.writeback import write_recommendations
 from tailgraph.graph.export import GraphSnapshot, export_snapshot, write_embeddings
 from tailgraph.graph.store import GraphStore
 
@@ -38,7 +40,7 @@ class PipelineResult:
     metrics: dict[str, float]
     train: TrainResult
     split: InteractionSplit
-    written: dict[str, int]  # label -> nodes whose `embedding` was written back
+    written: dict[str, int]  # label -> nodes given `embedding`; RECOMMENDED -> edges written
 
 
 def split_snapshot(snapshot: GraphSnapshot, protocol: str, seed: int) -> InteractionSplit:
@@ -105,8 +107,13 @@ def train_from_store(
     *,
     protocol: str = "random",
     progress: bool = True,
+    recommend_k: int = 20,
 ) -> PipelineResult:
-    """Export the store, train ``config.model`` on a ``protocol`` split, save and write back."""
+    """Export the store, train ``config.model`` on a ``protocol`` split, save and write back.
+
+    Write-back: ``embedding`` on User and Item nodes, and each user's top ``recommend_k``
+    unseen items as RECOMMENDED relationships of this model (0 disables them).
+    """
     say = print if progress else None
     snapshot = export_snapshot(store, progress=say)
     split = split_snapshot(snapshot, protocol, config.seed)
@@ -121,4 +128,9 @@ def train_from_store(
         "User": write_embeddings(store, "User", snapshot.user_ids, result.user_embeddings),
         "Item": write_embeddings(store, "Item", snapshot.item_ids, result.item_embeddings),
     }
+    seen = np.stack([snapshot.interactions.user, snapshot.interactions.item], axis=1)
+    written["RECOMMENDED"] = write_recommendations(
+        store, snapshot.user_ids, snapshot.item_ids, result.user_embeddings,
+        result.item_embeddings, seen, k=recommend_k, model=config.model, version=version,
+    )
     return PipelineResult(directory, version, metrics["test"], result, split, written)

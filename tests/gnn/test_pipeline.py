@@ -19,7 +19,14 @@ def test_train_from_store(store, tmp_path) -> None:
     ingest(store, dataset, progress=False)
     config = TrainConfig(model="tailgnn", dim=8, epochs=3, batch_size=256, eval_every=1)
     result = train_from_store(store, config, tmp_path, protocol="cold", progress=False)
-    assert result.written == {"User": 60, "Item": 40}
+    assert result.written["User"] == 60 and result.written["Item"] == 40
+    # 20 per user, fewer only for users who have already seen more than 20 of the 40 items.
+    per_user = store.run("MATCH (u:User) OPTIONAL MATCH (u)-[:INTERACTED]->(i:Item) "
+                         "RETURN u.id AS u, count(i) AS seen")
+    expected = sum(min(20, 40 - row["seen"]) for row in per_user)
+    assert result.written["RECOMMENDED"] == expected
+    stored = store.run("MATCH ()-[r:RECOMMENDED {model: 'tailgnn'}]->() RETURN count(r) AS n")
+    assert stored[0]["n"] == expected
     saved = load_embeddings(tmp_path)
     assert saved.version == result.version and saved.version.startswith("tailgnn-")
     assert saved.user.shape == (60, 8) and saved.item_popularity.sum() == len(result.split.train)
