@@ -7,15 +7,23 @@ Nothing happens at import time: settings are read, the store opened and the mode
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from tailgraph.api import explore, routes_health, routes_items, routes_users
+from tailgraph.api import (
+    explore,
+    routes_health,
+    routes_items,
+    routes_recommendations,
+    routes_users,
+)
+from tailgraph.api.auth import AUTHENTICATED
 from tailgraph.api.candidates import ExpansionLimits
 from tailgraph.api.deps import ServiceState
 from tailgraph.api.errors import install_error_handlers
+from tailgraph.api.metrics import MetricsMiddleware
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.store import GraphStore
 from tailgraph.settings import Settings, get_settings
@@ -28,11 +36,19 @@ def create_app(
     *,
     store: GraphStore | None = None,
     embeddings: LearnedEmbeddings | None = None,
+    models: Mapping[str, LearnedEmbeddings] | None = None,
     limits: ExpansionLimits | None = None,
+    text_encoder: object | None = None,
 ) -> FastAPI:
-    """Build the service; ``store`` / ``embeddings`` are used as given instead of opened/loaded."""
+    """Build the service; ``store`` / ``embeddings`` / ``models`` / ``text_encoder`` are used as
+    given instead of opened/loaded (``embeddings`` is the model named ``current``)."""
     state = ServiceState(
-        settings or get_settings(), store=store, embeddings=embeddings, limits=limits
+        settings or get_settings(),
+        store=store,
+        embeddings=embeddings,
+        models=models,
+        limits=limits,
+        text_encoder=text_encoder,
     )
 
     @asynccontextmanager
@@ -48,17 +64,26 @@ def create_app(
         title="TailGraph",
         summary="Knowledge-aware recommendations for the long tail.",
         description=(
-            "Candidates are expanded in the graph (co-users and shared knowledge-graph "
-            "entities, bounded per hop), scored with learned GNN embeddings and optionally "
-            "re-ranked towards less popular items."
+            "Candidates come from the graph (co-users and shared knowledge-graph entities, "
+            "bounded per hop), the store's vector index over learned item vectors, a pool of "
+            "low-popularity items and, for visitors, free-text interests; they are scored with "
+            "learned GNN embeddings and optionally re-ranked towards less popular items. "
+            "Every response carries the serving model's version in `X-Model-Version`; "
+            "`model=` or `X-Model` picks one of several loaded models (A/B tests). When API "
+            "keys are configured, every endpoint except /health, /ready and /metrics needs "
+            "`X-API-Key`."
         ),
-        version="0.1.0",
+        version="0.2.0",
         lifespan=lifespan,
     )
     app.state.service = state
     install_error_handlers(app)
+    app.add_middleware(
+        MetricsMiddleware, metrics=state.metrics, default_version=state.default_version
+    )
     app.include_router(routes_health.router)
     app.include_router(routes_users.router)
     app.include_router(routes_items.router)
-    app.include_router(explore.router)
+    app.include_router(routes_recommendations.router)
+    app.include_router(explore.router, dependencies=AUTHENTICATED)
     return app

@@ -1,4 +1,5 @@
-"""Bounded candidate expansion in the graph: a user's history, collaborative and KG candidates.
+"""Bounded candidate expansion in the graph: a user's history, collaborative and KG candidates,
+and the KG-entity filter.
 
 Every query is a file in ``cypher/`` and runs read-only with ids passed as ``$parameters``.
 Fan-out is capped at each hop (:class:`ExpansionLimits`) so a hub item or hub entity costs the
@@ -18,8 +19,12 @@ from tailgraph.graph.store import GraphStore, Row
 
 COLLABORATIVE = "collaborative"
 KNOWLEDGE = "knowledge"
+VECTOR = "vector"
+TAIL = "tail"
+TEXT = "text"
 CATALOGUE = "catalogue"
-SOURCE_ORDER = (COLLABORATIVE, KNOWLEDGE, CATALOGUE)
+SOURCE_ORDER = (COLLABORATIVE, KNOWLEDGE, VECTOR, TAIL, TEXT, CATALOGUE)
+SELECTABLE = (COLLABORATIVE, KNOWLEDGE, VECTOR, TAIL, TEXT)
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,11 @@ class ExpansionLimits:
     max_candidates: int = 300  # candidates kept per source, best support first
     max_paths: int = 20  # KG paths returned by an explanation
     max_raters: int = 200  # raters of an item examined by an explanation
+    max_vector_candidates: int = 50  # nearest items read from the store's vector index
+    max_tail_candidates: int = 50  # best-scoring low-popularity items in the tail pool
+    max_text_neighbours: int = 10  # items matched to one free-text interest / new item text
+    max_entity_items: int = 1000  # items of a filter entity read for the catalogue fill
+    max_neighbours_per_entity: int = 50  # items per KG entity averaged for a new item
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,7 @@ class HistoryItem:
     item_id: str
     rating: float | None
     ts: float | None
+    recorded: float | None = None  # server time the API recorded it (None: bulk-loaded)
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,10 @@ class UserHistory:
     @property
     def seen(self) -> frozenset[str]:
         return frozenset(item.item_id for item in self.items)
+
+    def recorded_after(self, moment: float) -> list[str]:
+        """Items whose interaction was recorded through the API after ``moment``."""
+        return [i.item_id for i in self.items if i.recorded is not None and i.recorded > moment]
 
     def seeds(self, limit: int) -> list[str]:
         """The ``limit`` most recent items (ties and missing timestamps: best rated first)."""
@@ -95,6 +110,7 @@ def user_history(store: GraphStore, user_id: str) -> UserHistory:
             str(row["item_id"]),
             float(row["rating"]) if row["rating"] is not None else None,
             float(row["ts"]) if row["ts"] is not None else None,
+            float(row["recorded"]) if row.get("recorded") is not None else None,
         )
         previous = latest.get(item.item_id)
         if previous is None or (item.ts or -math.inf) > (previous.ts or -math.inf):
@@ -108,41 +124,109 @@ def expand(
     limits: ExpansionLimits,
     *,
     exclude_seen: bool = True,
+    sources: Iterable[str] = (COLLABORATIVE, KNOWLEDGE),
 ) -> dict[str, Candidate]:
     """Collaborative and knowledge candidates for a user, merged by item id."""
-    seeds = history.seeds(limits.max_seeds)
-    if not seeds:
+    return expand_seeds(
+        store,
+        history.user_id,
+        history.seeds(limits.max_seeds),
+        limits,
+        exclude_seen=exclude_seen,
+        sources=sources,
+    )
+
+
+def expand_seeds(
+    store: GraphStore,
+    user_id: str,
+    seeds: list[str],
+    limits: ExpansionLimits,
+    *,
+    exclude_seen: bool = True,
+    exclude: Iterable[str] = (),
+    sources: Iterable[str] = (COLLABORATIVE, KNOWLEDGE),
+) -> dict[str, Candidate]:
+    """Graph candidates around ``seeds``; ``user_id`` may name no user (an anonymous profile).
+
+    ``exclude_seen`` drops the user's own items (checked in the graph); ``exclude`` drops a
+    short explicit list (an anonymous profile's given items).
+    """
+    wanted = set(sources)
+    if not seeds or not wanted & {COLLABORATIVE, KNOWLEDGE}:
         return {}
     common = {
-        "user_id": history.user_id,
+        "user_id": user_id,
         "seeds": seeds,
         "max_candidates": limits.max_candidates,
         "exclude_seen": exclude_seen,
+        "exclude": list(exclude),
     }
-    collaborative = read(
-        store,
-        "candidates_collaborative",
-        {
-            **common,
-            "max_co_users": limits.max_co_users,
-            "max_items_per_co_user": limits.max_items_per_co_user,
-        },
-    )
-    knowledge = read(
-        store,
-        "candidates_knowledge",
-        {
-            **common,
-            "max_entities_per_seed": limits.max_entities_per_seed,
-            "max_items_per_entity": limits.max_items_per_entity,
-        },
-    )
+    results: list[tuple[str, list[Row]]] = []
+    if COLLABORATIVE in wanted:
+        results.append(
+            (
+                COLLABORATIVE,
+                read(
+                    store,
+                    "candidates_collaborative",
+                    {
+                        **common,
+                        "max_co_users": limits.max_co_users,
+                        "max_items_per_co_user": limits.max_items_per_co_user,
+                    },
+                ),
+            )
+        )
+    if KNOWLEDGE in wanted:
+        results.append(
+            (
+                KNOWLEDGE,
+                read(
+                    store,
+                    "candidates_knowledge",
+                    {
+                        **common,
+                        "max_entities_per_seed": limits.max_entities_per_seed,
+                        "max_items_per_entity": limits.max_items_per_entity,
+                    },
+                ),
+            )
+        )
     merged: dict[str, Candidate] = {}
-    for source, rows in ((COLLABORATIVE, collaborative), (KNOWLEDGE, knowledge)):
+    for source, rows in results:
         for row in rows:
             item_id = str(row["item_id"])
             merged.setdefault(item_id, Candidate(item_id)).support[source] = int(row["support"])
     return merged
+
+
+def require_entities(store: GraphStore, entity_ids: Iterable[str]) -> None:
+    """NotFoundError naming the KG entities that do not exist (if any)."""
+    ids = list(dict.fromkeys(entity_ids))
+    if not ids:
+        return
+    found = {str(r["entity_id"]) for r in read(store, "entity_exists", {"entity_ids": ids})}
+    missing = [entity_id for entity_id in ids if entity_id not in found]
+    if len(missing) == 1:
+        raise NotFoundError(f"entity {missing[0]!r} not found")
+    if missing:
+        raise NotFoundError(f"entities not found: {', '.join(repr(m) for m in missing[:10])}")
+
+
+def linked_to_entity(store: GraphStore, item_ids: Iterable[str], entity_id: str) -> set[str]:
+    """Those of ``item_ids`` linked to the KG entity by any relationship (exact, no cap)."""
+    ids = list(dict.fromkeys(item_ids))
+    if not ids:
+        return set()
+    rows = read(store, "item_entity_filter", {"item_ids": ids, "entity_id": entity_id})
+    return {str(row["item_id"]) for row in rows}
+
+
+def entity_items(store: GraphStore, entity_id: str, limit: int) -> list[str]:
+    """Up to ``limit`` items linked to the KG entity (the catalogue fill under a filter)."""
+    rows = read(store, "entity_items", {"entity_id": entity_id, "limit": limit})
+    return [str(row["item_id"]) for row in rows]
 
 
 def item_titles(store: GraphStore, item_ids: Iterable[str]) -> dict[str, str | None]:

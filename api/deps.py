@@ -1,35 +1,53 @@
 """Request dependencies: the service's store, scorer and limits as ``Annotated`` aliases.
 
-:class:`ServiceState` lives on ``app.state.service``; it opens the store and loads the model
+:class:`ServiceState` lives on ``app.state.service``; it opens the store and loads models
 lazily and remembers failures briefly, so a service started before its database or its first
-trained model becomes ready by itself (``/ready`` says when) instead of failing to boot.
+trained model becomes ready by itself (``/ready`` says when) instead of failing to boot. A
+store that goes away later answers 503 + Retry-After (the driver reconnects by itself once it
+is back).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Query, Request
 
 from tailgraph.api.candidates import ExpansionLimits
 from tailgraph.api.errors import RETRY_AFTER_SECONDS
+from tailgraph.api.metrics import Metrics
+from tailgraph.api.model_registry import ModelRegistry
 from tailgraph.api.scoring import Scorer
+from tailgraph.api.text_index import TextIndex
+from tailgraph.api.vector_source import VectorSource
 from tailgraph.errors import ArtefactError, StoreUnavailableError, TailGraphError
-from tailgraph.gnn.artefacts import LearnedEmbeddings, load_embeddings
+from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.store import GraphStore
 from tailgraph.settings import Settings
 
 
 def model_directory(settings: Settings) -> Path:
-    """Where serving loads the model from: ``<artefacts_dir>/current`` (what training writes)."""
+    """Where serving loads the default model from: ``<artefacts_dir>/current``."""
     return settings.artefacts_dir / "current"
 
 
+def _encoder_factory(settings: Settings) -> Callable[[], object]:
+    def load() -> object:
+        from tailgraph.encoders.bert import TextEncoder
+
+        return TextEncoder(
+            settings.encoder_path, device="cpu", max_length=settings.encoder_max_length
+        )
+
+    return load
+
+
 class ServiceState:
-    """The store and model one app serves from; injected ones are used as given."""
+    """The store, models, text index and metrics one app serves from; injected ones as given."""
 
     def __init__(
         self,
@@ -37,13 +55,22 @@ class ServiceState:
         *,
         store: GraphStore | None = None,
         embeddings: LearnedEmbeddings | None = None,
+        models: Mapping[str, LearnedEmbeddings] | None = None,
         limits: ExpansionLimits | None = None,
+        text_encoder: object | None = None,
     ) -> None:
         self.settings = settings
         self.limits = limits or ExpansionLimits()
         self._store = store
         self._owns_store = store is None
-        self._scorer = Scorer(embeddings) if embeddings is not None else None
+        given = dict(models or {})
+        if embeddings is not None:
+            given = {"current": embeddings, **given}
+        self.models = ModelRegistry(settings, given or None)
+        factory = (lambda: text_encoder) if text_encoder is not None else None
+        self.texts = TextIndex(factory or _encoder_factory(settings))
+        self.vectors = VectorSource()
+        self.metrics = Metrics()
         self._lock = threading.Lock()
         self._store_error: tuple[float, str] | None = None  # (monotonic time, message)
 
@@ -68,21 +95,21 @@ class ServiceState:
                 self._store_error = None
             return self._store
 
-    def scorer(self) -> Scorer:
-        """The loaded model; loads ``model_directory`` on first use (ArtefactError if absent)."""
-        if self._scorer is not None:
-            return self._scorer
-        with self._lock:
-            if self._scorer is None:
-                self._scorer = Scorer(load_embeddings(model_directory(self.settings)))
-            return self._scorer
+    def scorer(self, name: str | None = None) -> Scorer:
+        """The named (default: default) model; loads it on first use (ArtefactError if absent)."""
+        return self.models.get(name)
 
     @property
     def model_loaded(self) -> bool:
-        return self._scorer is not None
+        return self.models.loaded() is not None
+
+    def default_version(self) -> str | None:
+        """Version of the default model if it is loaded (never loads it)."""
+        scorer = self.models.loaded()
+        return scorer.version if scorer is not None else None
 
     def warm_up(self) -> list[str]:
-        """Try to open the store and load the model now; return what failed (not raised)."""
+        """Try to open the store and load the default model now; return what failed."""
         problems = []
         for step in (self.store, self.scorer):
             try:
@@ -109,8 +136,25 @@ def get_store(state: StateDep) -> GraphStore:
     return state.store()
 
 
-def get_scorer(state: StateDep) -> Scorer:
-    return state.scorer()
+def get_scorer(
+    request: Request,
+    state: StateDep,
+    model: Annotated[
+        str | None,
+        Query(max_length=100, description="Model to serve this request (A/B tests)."),
+    ] = None,
+    x_model: Annotated[
+        str | None,
+        Header(max_length=100, description="Model to serve this request, if no model= given."),
+    ] = None,
+) -> Scorer:
+    """The model chosen by ``model=`` or ``X-Model`` (default model otherwise).
+
+    Its version is noted on the request so the ``X-Model-Version`` header reports it.
+    """
+    scorer = state.scorer(model or x_model)
+    request.scope.setdefault("state", {})["model_version"] = scorer.version
+    return scorer
 
 
 def get_limits(state: StateDep) -> ExpansionLimits:

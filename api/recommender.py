@@ -1,13 +1,22 @@
 """The recommendation use cases behind the routes: expand, score, re-rank, explain.
 
 Each function takes the store, the scorer and plain arguments and returns a response model, so
-routes only validate input and delegate.
+routes only validate input and delegate. Known users and anonymous profiles share one pipeline
+(:func:`rank_profile`): candidates from every selected source, merged by item id (each item
+lists all the sources that proposed it), optionally restricted to one KG entity, scored with
+``user · item``, re-ranked for the long tail and cut to ``k``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+
 from tailgraph.api import candidates as cand
-from tailgraph.api.candidates import ExpansionLimits
+from tailgraph.api.candidates import Candidate, ExpansionLimits
+from tailgraph.api.metrics import Metrics
 from tailgraph.api.rerank import rank, tail_adjusted
 from tailgraph.api.schemas import (
     Explanation,
@@ -16,10 +25,53 @@ from tailgraph.api.schemas import (
     RecommendedItem,
     SimilarItem,
     SimilarItems,
+    UserVectorKind,
 )
 from tailgraph.api.scoring import Scorer
+from tailgraph.api.vector_source import VectorSource
 from tailgraph.errors import ConflictError, NotFoundError
 from tailgraph.graph.store import GraphStore
+
+
+@dataclass
+class Profile:
+    """Whom to recommend for: a vector, graph seeds and what must never be recommended."""
+
+    user_id: str | None  # None: an anonymous profile
+    vector: np.ndarray
+    kind: UserVectorKind
+    seeds: list[str]
+    exclude: frozenset[str]  # never recommended (seen items, given items)
+    exclude_seen_in_graph: bool = False  # also let the graph drop the user's items
+    proposed: dict[str, Candidate] = field(default_factory=dict)  # e.g. text matches
+
+
+@dataclass(frozen=True)
+class Request:
+    """How to rank: size, long-tail weight, sources and an optional KG-entity filter."""
+
+    k: int
+    tail_weight: float = 0.0
+    sources: Collection[str] = cand.SELECTABLE
+    entity_id: str | None = None
+
+
+def user_profile(
+    store: GraphStore, scorer: Scorer, user_id: str, limits: ExpansionLimits, exclude_seen: bool
+) -> Profile:
+    """A stored user's profile: their vector (with live interactions folded in) and history."""
+    history = cand.user_history(store, user_id)
+    vector, kind = scorer.user_vector(
+        user_id, history.seen, history.recorded_after(scorer.trained_at)
+    )
+    return Profile(
+        user_id=user_id,
+        vector=vector,
+        kind=kind,
+        seeds=history.seeds(limits.max_seeds),
+        exclude=history.seen if exclude_seen else frozenset(),
+        exclude_seen_in_graph=exclude_seen,
+    )
 
 
 def recommend(
@@ -31,34 +83,94 @@ def recommend(
     limits: ExpansionLimits,
     tail_weight: float = 0.0,
     exclude_seen: bool = True,
+    entity_id: str | None = None,
+    sources: Collection[str] | None = None,
+    vectors: VectorSource | None = None,
+    metrics: Metrics | None = None,
 ) -> Recommendations:
-    """Top-``k`` items for a user.
+    """Top-``k`` items for a stored user (see :func:`rank_profile`)."""
+    if entity_id is not None:
+        cand.require_entities(store, [entity_id])
+    profile = user_profile(store, scorer, user_id, limits, exclude_seen)
+    request = Request(k, tail_weight, tuple(sources or cand.SELECTABLE), entity_id)
+    return rank_profile(store, scorer, profile, request, limits, vectors, metrics)
 
-    Candidates come from bounded collaborative and knowledge expansion in the graph; items the
-    model does not know (added after training) are dropped; if fewer than ``k`` remain, the
-    model's best catalogue items fill the list (source ``catalogue``). The pool is scored with
-    ``user · item``, re-ranked for the long tail and cut to ``k``.
-    """
-    history = cand.user_history(store, user_id)
-    seen = history.seen
-    vector, kind = scorer.user_vector(user_id, seen)
-    pool = {
-        item_id: candidate
-        for item_id, candidate in cand.expand(
-            store, history, limits, exclude_seen=exclude_seen
-        ).items()
-        if scorer.has_item(item_id)
+
+def gather(
+    store: GraphStore,
+    scorer: Scorer,
+    profile: Profile,
+    request: Request,
+    limits: ExpansionLimits,
+    vectors: VectorSource | None,
+) -> dict[str, Candidate]:
+    """Candidates from every selected source, merged; items unknown to the model dropped."""
+    wanted = set(request.sources)
+    pool = cand.expand_seeds(
+        store,
+        profile.user_id or "",
+        profile.seeds,
+        limits,
+        exclude_seen=profile.exclude_seen_in_graph,
+        exclude=profile.exclude if profile.user_id is None else (),
+        sources=wanted,
+    )
+
+    def propose(source: str, found: Iterable[tuple[str, float]]) -> None:
+        for item_id, _ in found:
+            pool.setdefault(item_id, Candidate(item_id)).support[source] = 1
+
+    if cand.VECTOR in wanted and vectors is not None:
+        extra = min(len(profile.exclude), limits.max_vector_candidates)
+        found = vectors.nearest(store, profile.vector, limits.max_vector_candidates + extra)
+        propose(cand.VECTOR, [f for f in found if f[0] not in profile.exclude])
+    if cand.TAIL in wanted:
+        propose(
+            cand.TAIL,
+            scorer.top_tail_items(profile.vector, limits.max_tail_candidates, profile.exclude),
+        )
+    if cand.TEXT in wanted:
+        for item_id, candidate in profile.proposed.items():
+            pool.setdefault(item_id, Candidate(item_id)).support.update(candidate.support)
+    return {
+        item_id: c
+        for item_id, c in pool.items()
+        if scorer.has_item(item_id) and item_id not in profile.exclude
     }
-    if len(pool) < k:
-        exclude = set(pool) | (seen if exclude_seen else set())
-        for item_id, _ in scorer.top_items(vector, k - len(pool), exclude):
-            pool[item_id] = cand.Candidate(item_id, {cand.CATALOGUE: 0})
+
+
+def rank_profile(
+    store: GraphStore,
+    scorer: Scorer,
+    profile: Profile,
+    request: Request,
+    limits: ExpansionLimits,
+    vectors: VectorSource | None = None,
+    metrics: Metrics | None = None,
+) -> Recommendations:
+    """Gather, filter by entity, fill to ``k`` from the model's ranking, score, re-rank, cut.
+
+    If fewer than ``k`` candidates remain, the model's best catalogue items (under an entity
+    filter: the best of that entity's items) fill the list with source ``catalogue``.
+    """
+    pool = gather(store, scorer, profile, request, limits, vectors)
+    if request.entity_id is not None:
+        linked = cand.linked_to_entity(store, pool, request.entity_id)
+        pool = {item_id: c for item_id, c in pool.items() if item_id in linked}
+    if metrics is not None:
+        for source in cand.SOURCE_ORDER[:-1]:
+            count = sum(source in c.support for c in pool.values())
+            metrics.candidates.observe(count, source=source)
+    fill = _fill(store, scorer, profile, request, limits, pool)
+    if metrics is not None:
+        metrics.candidates.observe(len(fill), source=cand.CATALOGUE)
+    for item_id in fill:
+        pool[item_id] = Candidate(item_id, {cand.CATALOGUE: 0})
     ids = list(pool)
-    model_scores = scorer.score(vector, ids)
-    adjusted = tail_adjusted(model_scores, scorer.penalty(ids), tail_weight)
-    order = rank(ids, adjusted)[:k]
-    chosen = [ids[i] for i in order]
-    titles = cand.item_titles(store, chosen)
+    model_scores = scorer.score(profile.vector, ids)
+    adjusted = tail_adjusted(model_scores, scorer.penalty(ids), request.tail_weight)
+    order = rank(ids, adjusted)[: request.k]
+    titles = cand.item_titles(store, [ids[i] for i in order])
     items = [
         RecommendedItem(
             item_id=ids[i],
@@ -71,13 +183,37 @@ def recommend(
         for position, i in enumerate(order, start=1)
     ]
     return Recommendations(
-        user_id=user_id,
+        user_id=profile.user_id,
         model=scorer.model_name,
         version=scorer.version,
-        user_vector=kind,
-        tail_weight=tail_weight,
+        user_vector=profile.kind,
+        tail_weight=request.tail_weight,
         items=items,
     )
+
+
+def _fill(
+    store: GraphStore,
+    scorer: Scorer,
+    profile: Profile,
+    request: Request,
+    limits: ExpansionLimits,
+    pool: dict[str, Candidate],
+) -> list[str]:
+    """Ids of the best catalogue items to bring the pool up to ``k`` (none if it has enough)."""
+    missing = request.k - len(pool)
+    if missing <= 0:
+        return []
+    exclude = set(pool) | profile.exclude
+    if request.entity_id is None:
+        return [item_id for item_id, _ in scorer.top_items(profile.vector, missing, exclude)]
+    members = [
+        item_id
+        for item_id in cand.entity_items(store, request.entity_id, limits.max_entity_items)
+        if item_id not in exclude and scorer.has_item(item_id)
+    ]
+    scores = scorer.score(profile.vector, members)
+    return [members[i] for i in rank(members, scores)[:missing]]
 
 
 def similar_items(store: GraphStore, scorer: Scorer, item_id: str, k: int) -> SimilarItems:
@@ -115,7 +251,7 @@ def explain(
     titles = cand.item_titles(store, [item_id])
     if item_id not in titles:
         raise NotFoundError(f"item {item_id!r} not found")
-    vector, _ = scorer.user_vector(user_id, history.seen)
+    vector, _ = scorer.user_vector(user_id, history.seen, history.recorded_after(scorer.trained_at))
     score = scorer.item_score(vector, item_id)
     co_users, raters = cand.co_users(store, user_id, item_id, limits)
     paths = [

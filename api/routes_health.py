@@ -1,11 +1,12 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes, and Prometheus metrics (all exempt from API keys)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from tailgraph.api.deps import StateDep
+from tailgraph.api.metrics import CONTENT_TYPE
 from tailgraph.api.schemas import Health, Readiness
 from tailgraph.errors import ArtefactError, StoreUnavailableError
 
@@ -47,3 +48,13 @@ def ready(state: StateDep) -> Readiness | JSONResponse:
     if problems:
         return JSONResponse(body.model_dump(), status_code=503)
     return body
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics: requests and latency per route, candidates per source",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Text exposition format"}},
+)
+def metrics(state: StateDep) -> PlainTextResponse:
+    return PlainTextResponse(state.metrics.render(), media_type=CONTENT_TYPE)

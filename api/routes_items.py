@@ -1,4 +1,4 @@
-"""Item endpoints: nearest items in the learned embedding space."""
+"""Item endpoints: nearest items in the learned embedding space, and adding an item."""
 
 from __future__ import annotations
 
@@ -6,26 +6,47 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from tailgraph.api import recommender
-from tailgraph.api.deps import ScorerDep, StoreDep
-from tailgraph.api.schemas import ErrorBody, SimilarItems
+from tailgraph.api import new_items, recommender
+from tailgraph.api.auth import AUTHENTICATED
+from tailgraph.api.deps import LimitsDep, ScorerDep, StateDep, StoreDep
+from tailgraph.api.routes_users import AUTH_ERRORS, BODY_ERRORS, ItemId
+from tailgraph.api.schemas import ErrorBody, ItemCreated, NewItem, SimilarItems
 
-router = APIRouter(prefix="/items", tags=["items"])
+router = APIRouter(prefix="/items", tags=["items"], dependencies=AUTHENTICATED)
 
 
 @router.get(
     "/{item_id:path}/similar",
     summary="Items most similar to an item (cosine of learned vectors)",
     responses={
-        404: {"model": ErrorBody, "description": "Unknown item"},
+        **AUTH_ERRORS,
+        404: {"model": ErrorBody, "description": "Unknown item or model"},
         409: {"model": ErrorBody, "description": "Item added after the model was trained"},
         503: {"model": ErrorBody, "description": "Store unreachable or no trained model"},
     },
 )
 def similar(
-    item_id: str,
+    item_id: ItemId,
     store: StoreDep,
     scorer: ScorerDep,
     k: Annotated[int, Query(ge=1, le=1000, description="Number of items to return")] = 10,
 ) -> SimilarItems:
     return recommender.similar_items(store, scorer, item_id, k)
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Add an item with KG links; it gets an inductive vector and is recommendable at once",
+    responses={
+        **BODY_ERRORS,
+        404: {"model": ErrorBody, "description": "A linked entity (or the model) is unknown"},
+        409: {"model": ErrorBody, "description": "An item with this id exists"},
+        422: {"model": ErrorBody, "description": "Invalid body or unknown relationship type"},
+        503: {"model": ErrorBody, "description": "Store unreachable, no model or no encoder"},
+    },
+)
+def create_item(
+    body: NewItem, state: StateDep, store: StoreDep, scorer: ScorerDep, limits: LimitsDep
+) -> ItemCreated:
+    return new_items.add_item(store, scorer, state.models.all_loaded(), state.texts, body, limits)

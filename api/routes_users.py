@@ -1,30 +1,51 @@
-"""User endpoints: recommendations and their explanations."""
+"""User endpoints: recommendations, their explanations, and erasing a user."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Response
 
-from tailgraph.api import recommender
-from tailgraph.api.deps import LimitsDep, ScorerDep, StoreDep
-from tailgraph.api.schemas import ErrorBody, Explanation, Recommendations
+from tailgraph.api import interactions, recommender
+from tailgraph.api.auth import AUTHENTICATED
+from tailgraph.api.deps import LimitsDep, ScorerDep, StateDep, StoreDep
+from tailgraph.api.schemas import (
+    ErrorBody,
+    Explanation,
+    Recommendations,
+    SelectableSource,
+)
 
-router = APIRouter(prefix="/users", tags=["users"])
+router = APIRouter(prefix="/users", tags=["users"], dependencies=AUTHENTICATED)
 
+ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+UserId = Annotated[str, Path(min_length=1, max_length=512, pattern=ID_PATTERN)]
+ItemId = Annotated[str, Path(min_length=1, max_length=512, pattern=ID_PATTERN)]
+
+AUTH_ERRORS: dict[int | str, dict] = {
+    401: {"model": ErrorBody, "description": "X-API-Key missing (authentication is on)"},
+    403: {"model": ErrorBody, "description": "X-API-Key not accepted"},
+}
+BODY_ERRORS: dict[int | str, dict] = {
+    **AUTH_ERRORS,
+    400: {"model": ErrorBody, "description": "The body is not parseable JSON"},
+}
 _ERRORS: dict[int | str, dict] = {
-    404: {"model": ErrorBody, "description": "Unknown user or item"},
+    **AUTH_ERRORS,
+    404: {"model": ErrorBody, "description": "Unknown user, item, entity or model"},
     503: {"model": ErrorBody, "description": "Store unreachable or no trained model"},
 }
 
 
 @router.get(
     "/{user_id:path}/recommendations",
-    summary="Top-k items for a user: graph candidates scored by the learned model",
+    summary="Top-k items for a user: candidates from the graph, the vector index and the "
+    "tail pool, scored by the learned model",
     responses=_ERRORS,
 )
 def recommendations(
-    user_id: str,
+    user_id: UserId,
+    state: StateDep,
     store: StoreDep,
     scorer: ScorerDep,
     limits: LimitsDep,
@@ -41,6 +62,19 @@ def recommendations(
     exclude_seen: Annotated[
         bool, Query(description="Leave out items the user already interacted with")
     ] = True,
+    entity_id: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=512,
+            pattern=ID_PATTERN,
+            description="Only items linked to this KG entity (any relationship type)",
+        ),
+    ] = None,
+    sources: Annotated[
+        list[SelectableSource] | None,
+        Query(description="Candidate sources to use (repeat the parameter); default all"),
+    ] = None,
 ) -> Recommendations:
     return recommender.recommend(
         store,
@@ -50,6 +84,10 @@ def recommendations(
         limits=limits,
         tail_weight=tail_weight,
         exclude_seen=exclude_seen,
+        entity_id=entity_id,
+        sources=sources,
+        vectors=state.vectors,
+        metrics=state.metrics,
     )
 
 
@@ -59,6 +97,22 @@ def recommendations(
     responses=_ERRORS,
 )
 def explanation(
-    user_id: str, item_id: str, store: StoreDep, scorer: ScorerDep, limits: LimitsDep
+    user_id: UserId, item_id: ItemId, store: StoreDep, scorer: ScorerDep, limits: LimitsDep
 ) -> Explanation:
     return recommender.explain(store, scorer, user_id, item_id, limits=limits)
+
+
+@router.delete(
+    "/{user_id:path}",
+    summary="Erase a user and all their interactions (privacy)",
+    status_code=204,
+    response_class=Response,
+    responses={
+        **AUTH_ERRORS,
+        404: {"model": ErrorBody, "description": "Unknown user"},
+        503: {"model": ErrorBody, "description": "Store unreachable"},
+    },
+)
+def delete_user(user_id: UserId, store: StoreDep) -> Response:
+    interactions.delete_user(store, user_id)
+    return Response(status_code=204)

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
-Source = Literal["collaborative", "knowledge", "catalogue"]
-"""Why an item is a candidate: co-users, shared KG entities, or the model's catalogue ranking."""
+Source = Literal["collaborative", "knowledge", "vector", "tail", "text", "catalogue"]
+"""Why an item is a candidate: co-users, shared KG entities, nearest learned vectors in the
+store's vector index, the low-popularity pool, nearest item texts to free-text interests, or
+the model's catalogue ranking (a fill when the other sources give fewer than k)."""
 
-UserVectorKind = Literal["learned", "folded_in", "average"]
-"""Where the user's vector came from: trained, mean of their items' vectors, or mean user."""
+SelectableSource = Literal["collaborative", "knowledge", "vector", "tail", "text"]
+"""Sources a request can switch on or off (``catalogue`` is always the fill)."""
+
+UserVectorKind = Literal["learned", "blended", "folded_in", "average"]
+"""Where the user's vector came from: trained; trained blended with interactions recorded
+since training; mean of the user's (or given) items' vectors; or the mean user."""
+
+NodeId = Annotated[
+    str, StringConstraints(min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+"""A user, item or entity id: 1-512 characters, no control characters."""
+
+RelationType = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
 class ErrorBody(BaseModel):
@@ -29,7 +42,7 @@ class RecommendedItem(BaseModel):
 
 
 class Recommendations(BaseModel):
-    user_id: str
+    user_id: str | None = Field(description="The user; null for an anonymous profile.")
     model: str = Field(description="Name of the trained model that scored the items.")
     version: str = Field(description="Version of the trained model (artefact version).")
     user_vector: UserVectorKind
@@ -91,3 +104,89 @@ class Readiness(BaseModel):
     model: bool = Field(description="Learned embeddings are loaded.")
     model_version: str | None = None
     detail: str | None = Field(default=None, description="Why the service is not ready.")
+
+
+class ModelInfo(BaseModel):
+    """One loadable model (A/B tests choose one per request with ``model=`` or ``X-Model``)."""
+
+    name: str = Field(description="Name to pass as ``model=`` / ``X-Model``.")
+    default: bool
+    loaded: bool
+    model: str | None = Field(description="Trained model's name, once loaded.")
+    version: str | None = Field(description="Artefact version, once loaded.")
+
+
+class ModelList(BaseModel):
+    models: list[ModelInfo]
+
+
+class ProfileRequest(BaseModel):
+    """A visitor the system has not seen: liked items and/or free-text interests."""
+
+    item_ids: list[NodeId] = Field(
+        default_factory=list, max_length=100, description="Items the visitor liked."
+    )
+    interests: list[Annotated[str, StringConstraints(min_length=1, max_length=1000)]] = Field(
+        default_factory=list,
+        max_length=10,
+        description="Free-text interests, matched to items by BERT text similarity.",
+    )
+    k: int = Field(default=10, ge=1, le=1000, description="Number of items to return.")
+    tail_weight: float = Field(default=0.0, ge=0.0, le=1.0)
+    entity_id: NodeId | None = Field(
+        default=None, description="Only items linked to this KG entity."
+    )
+    sources: list[SelectableSource] | None = Field(
+        default=None, description="Candidate sources to use (default: all)."
+    )
+
+
+class InteractionIn(BaseModel):
+    user_id: NodeId = Field(description="Created when new.")
+    item_id: NodeId = Field(description="Must exist.")
+    rating: float | None = Field(default=None, ge=-1e6, le=1e6)
+    ts: float | None = Field(
+        default=None, ge=0, le=1e12, description="Event time (epoch s); default: now."
+    )
+
+
+class InteractionBatch(BaseModel):
+    interactions: list[InteractionIn] = Field(min_length=1, max_length=1000)
+
+
+class InteractionsRecorded(BaseModel):
+    written: int = Field(ge=0, description="INTERACTED relationships created or updated.")
+    users_created: int = Field(ge=0)
+
+
+class EntityLink(BaseModel):
+    entity_id: NodeId = Field(description="An existing KG entity.")
+    relation: RelationType = Field(
+        description="A KG relationship type already in the graph, e.g. DIRECTED_BY."
+    )
+
+
+class NewItem(BaseModel):
+    item_id: NodeId
+    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    text: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    year: int | None = Field(default=None, ge=0, le=3000)
+    genres: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=20
+    )
+    links: list[EntityLink] = Field(default_factory=list, max_length=100)
+
+
+EmbeddingKind = Literal["text+kg", "text", "kg", "none"]
+"""What an inductive item vector was built from (``none``: not recommendable until retraining)."""
+
+
+class ItemCreated(BaseModel):
+    item_id: str
+    links: int = Field(ge=0, description="KG relationships written.")
+    model: str
+    version: str
+    embedding: EmbeddingKind = Field(description="What the item's inductive vector came from.")
+    text_neighbours: list[str] = Field(
+        description="Trained items whose text is closest (they shaped the vector)."
+    )

@@ -1,21 +1,72 @@
-"""Score items with the learned embeddings: ``user · item`` in numpy, fold-in for new users."""
+"""Score items with the learned embeddings: ``user · item`` in numpy, fold-in without retraining.
+
+User vectors (:meth:`Scorer.user_vector`):
+
+- a user the model was trained on: the learned vector; if interactions were recorded after the
+  model was trained (edge property ``recorded`` newer than the model), it is *blended* with the
+  mean vector of those newly interacted items, ``v = (1 - w) u + w mean(new)`` with
+  ``w = n / (n + FOLD_IN_PRIOR)``: a handful of new interactions nudge, many dominate;
+- a user unknown to the model: the mean vector of all their known items (*folded in*);
+- nobody with usable history: the mean user (*average*).
+
+Items added after training (``POST /items``) are appended with an inductive vector
+(:meth:`Scorer.add_item`); the item arrays are swapped as one immutable snapshot, so readers
+never see a half-updated catalogue.
+"""
 
 from __future__ import annotations
 
+import math
+import threading
+import time
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from tailgraph.api.rerank import popularity_penalty
 from tailgraph.api.schemas import UserVectorKind
-from tailgraph.errors import ArtefactError
+from tailgraph.errors import ArtefactError, ConflictError
 from tailgraph.gnn.artefacts import LearnedEmbeddings
+
+FOLD_IN_PRIOR = 5.0  # new interactions that weigh as much as the learned user vector
+HEAD_SHARE = 0.2  # most popular share of training items; the rest is the long tail
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """Item ids, vectors and popularity, replaced as a whole when an item is added."""
+
+    item_ids: tuple[str, ...]
+    index: dict[str, int]
+    item: np.ndarray  # (I, d) float32
+    unit: np.ndarray  # (I, d) rows L2-normalised
+    popularity: np.ndarray  # (I,) training interactions
+    penalty: np.ndarray  # (I,) normalised log popularity in [0, 1]
+    tail: np.ndarray  # (I,) bool: outside the most popular HEAD_SHARE of items
+
+    @classmethod
+    def build(cls, item_ids: Sequence[str], item: np.ndarray, popularity: np.ndarray) -> _Catalogue:
+        norms = np.linalg.norm(item, axis=1, keepdims=True)
+        head = math.ceil(HEAD_SHARE * len(item_ids))
+        ranked = np.sort(popularity)[::-1]
+        threshold = ranked[head - 1] if head else np.inf
+        tail = (popularity < threshold) | (popularity <= 0)
+        return cls(
+            item_ids=tuple(item_ids),
+            index={iid: row for row, iid in enumerate(item_ids)},
+            item=item,
+            unit=item / np.where(norms > 0, norms, 1.0),
+            popularity=popularity,
+            penalty=popularity_penalty(popularity),
+            tail=tail,
+        )
 
 
 class Scorer:
     """Id-indexed view of one model's embeddings, built once when the model is loaded."""
 
-    def __init__(self, embeddings: LearnedEmbeddings) -> None:
+    def __init__(self, embeddings: LearnedEmbeddings, *, trained_at: float | None = None) -> None:
         user = np.asarray(embeddings.user, dtype=np.float32)
         item = np.asarray(embeddings.item, dtype=np.float32)
         popularity = np.asarray(embeddings.item_popularity, dtype=np.float64)
@@ -33,76 +84,132 @@ class Scorer:
             raise ArtefactError("the model has no items")
         self.model_name = embeddings.model_name
         self.version = embeddings.version
-        self.item_ids = list(embeddings.item_ids)
+        self.dimension = int(item.shape[1])
+        self.trained_at = trained_at if trained_at is not None else time.time()
+        self.trained_items = frozenset(embeddings.item_ids)
         self._user = user
-        self._item = item
         self._user_index = {uid: row for row, uid in enumerate(embeddings.user_ids)}
-        self._item_index = {iid: row for row, iid in enumerate(self.item_ids)}
-        norms = np.linalg.norm(item, axis=1, keepdims=True)
-        self._item_unit = item / np.where(norms > 0, norms, 1.0)
-        self.popularity = popularity
-        self.tail_penalty = popularity_penalty(popularity)  # per item, in [0, 1]
+        self._catalogue = _Catalogue.build(list(embeddings.item_ids), item, popularity)
+        self._write_lock = threading.Lock()
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return self._catalogue.item_ids
+
+    @property
+    def tail_penalty(self) -> np.ndarray:
+        return self._catalogue.penalty
 
     def has_item(self, item_id: str) -> bool:
-        return item_id in self._item_index
+        return item_id in self._catalogue.index
 
     def item_rows(self, item_ids: Sequence[str]) -> np.ndarray:
         """Matrix rows of ``item_ids`` (all must be known to the model)."""
-        return np.fromiter((self._item_index[i] for i in item_ids), dtype=np.int64)
+        index = self._catalogue.index
+        return np.fromiter((index[i] for i in item_ids), dtype=np.int64)
+
+    def item_vectors(self, item_ids: Sequence[str]) -> np.ndarray:
+        """Vectors of the known ``item_ids`` (unknown ones skipped), shape (n, d)."""
+        catalogue = self._catalogue
+        rows = [catalogue.index[i] for i in item_ids if i in catalogue.index]
+        return catalogue.item[rows]
+
+    def mean_user(self) -> np.ndarray:
+        if self._user.shape[0]:
+            return self._user.mean(axis=0)
+        return self._catalogue.item.mean(axis=0)
 
     def user_vector(
-        self, user_id: str, history: Collection[str]
+        self, user_id: str, history: Collection[str], live: Collection[str] = ()
     ) -> tuple[np.ndarray, UserVectorKind]:
-        """The trained vector; else the mean of the user's known items; else the mean user.
+        """The user's vector and where it came from (see the module docstring).
 
-        Folding in (mean of interacted items) serves users who arrived after training without
-        retraining; a user with no usable history gets the average user's taste.
+        ``history``: every item the user interacted with; ``live``: those recorded after the
+        model was trained.
         """
         row = self._user_index.get(user_id)
         if row is not None:
-            return self._user[row], "learned"
-        known = [self._item_index[i] for i in history if i in self._item_index]
-        if known:
-            return self._item[known].mean(axis=0), "folded_in"
-        if self._user.shape[0]:
-            return self._user.mean(axis=0), "average"
-        return self._item.mean(axis=0), "average"
+            learned = self._user[row]
+            fresh = self.item_vectors(list(live))
+            if not len(fresh):
+                return learned, "learned"
+            weight = len(fresh) / (len(fresh) + FOLD_IN_PRIOR)
+            return (1 - weight) * learned + weight * fresh.mean(axis=0), "blended"
+        known = self.item_vectors(list(history))
+        if len(known):
+            return known.mean(axis=0), "folded_in"
+        return self.mean_user(), "average"
 
     def score(self, vector: np.ndarray, item_ids: Sequence[str]) -> np.ndarray:
         """``vector · item`` for each of ``item_ids`` (all must be known to the model)."""
         if not item_ids:
             return np.zeros(0, dtype=np.float32)
-        return self._item[self.item_rows(item_ids)] @ vector
+        return self._catalogue.item[self.item_rows(item_ids)] @ vector
 
     def penalty(self, item_ids: Sequence[str]) -> np.ndarray:
         """Normalised log training popularity of each item (see :mod:`tailgraph.api.rerank`)."""
         if not item_ids:
             return np.zeros(0)
-        return self.tail_penalty[self.item_rows(item_ids)]
+        return self._catalogue.penalty[self.item_rows(item_ids)]
 
     def item_score(self, vector: np.ndarray, item_id: str) -> float | None:
-        row = self._item_index.get(item_id)
-        return None if row is None else float(self._item[row] @ vector)
+        catalogue = self._catalogue
+        row = catalogue.index.get(item_id)
+        return None if row is None else float(catalogue.item[row] @ vector)
 
     def top_items(
         self, vector: np.ndarray, k: int, exclude: Collection[str] = ()
     ) -> list[tuple[str, float]]:
         """The ``k`` best-scoring catalogue items not in ``exclude``, best first."""
-        return self._top(self._item @ vector, k, exclude)
+        catalogue = self._catalogue
+        return _top(catalogue, catalogue.item @ vector, k, exclude)
+
+    def top_tail_items(
+        self, vector: np.ndarray, k: int, exclude: Collection[str] = ()
+    ) -> list[tuple[str, float]]:
+        """The tail pool: the ``k`` best-scoring low-popularity items not in ``exclude``."""
+        catalogue = self._catalogue
+        scores = np.where(catalogue.tail, catalogue.item @ vector, -np.inf)
+        return _top(catalogue, scores, k, exclude)
 
     def similar_items(self, item_id: str, k: int) -> list[tuple[str, float]]:
         """The ``k`` items with the highest cosine similarity to ``item_id`` (itself excluded)."""
-        row = self._item_index[item_id]
-        return self._top(self._item_unit @ self._item_unit[row], k, {item_id})
+        catalogue = self._catalogue
+        row = catalogue.index[item_id]
+        return _top(catalogue, catalogue.unit @ catalogue.unit[row], k, {item_id})
 
-    def _top(self, scores: np.ndarray, k: int, exclude: Collection[str]) -> list[tuple[str, float]]:
-        scores = scores.astype(np.float64, copy=True)
-        excluded = [self._item_index[i] for i in exclude if i in self._item_index]
-        scores[excluded] = -np.inf
-        available = len(scores) - len(excluded)
-        k = min(k, available)
-        if k <= 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        top = top[np.lexsort((top, -scores[top]))]  # score desc, then catalogue order
-        return [(self.item_ids[r], float(scores[r])) for r in top if np.isfinite(scores[r])]
+    def add_item(self, item_id: str, vector: np.ndarray) -> None:
+        """Append an item unseen in training (popularity 0, so it belongs to the tail)."""
+        vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if vector.shape[1] != self.dimension:
+            raise ArtefactError(f"vector has dimension {vector.shape[1]}, want {self.dimension}")
+        with self._write_lock:
+            old = self._catalogue
+            if item_id in old.index:
+                raise ConflictError(f"item {item_id!r} is already known to the model")
+            norm = float(np.linalg.norm(vector))
+            self._catalogue = _Catalogue(
+                item_ids=(*old.item_ids, item_id),
+                index={**old.index, item_id: len(old.item_ids)},
+                item=np.vstack([old.item, vector]),
+                unit=np.vstack([old.unit, vector / norm if norm > 0 else vector]),
+                popularity=np.append(old.popularity, 0.0),
+                penalty=np.append(old.penalty, 0.0),
+                tail=np.append(old.tail, True),
+            )
+
+
+def _top(
+    catalogue: _Catalogue, scores: np.ndarray, k: int, exclude: Collection[str]
+) -> list[tuple[str, float]]:
+    """Best ``k`` rows of ``scores`` not excluded (score desc, then catalogue order)."""
+    scores = scores.astype(np.float64, copy=True)
+    excluded = [catalogue.index[i] for i in exclude if i in catalogue.index]
+    scores[excluded] = -np.inf
+    available = int(np.isfinite(scores).sum())
+    k = min(k, available)
+    if k <= 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    top = top[np.lexsort((top, -scores[top]))]
+    return [(catalogue.item_ids[r], float(scores[r])) for r in top if np.isfinite(scores[r])]

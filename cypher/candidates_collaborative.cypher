@@ -4,9 +4,11 @@
 // Parameters: $user_id (string), $seeds (list of item ids: the user's most recent /
 //             top-rated items), $max_co_users (co-users read per seed), $max_items_per_co_user
 //             (items read per co-user), $max_candidates (rows returned), $exclude_seen (bool:
-//             drop items the user already interacted with).
+//             drop items the user already interacted with), $exclude (short list of item
+//             ids to drop). $user_id may name no user (an anonymous profile's seeds).
 // Returns: item_id, support (distinct co-users reaching the item), best support first.
-MATCH (u:User {id: $user_id})
+OPTIONAL MATCH (u:User {id: $user_id})
+WITH u
 UNWIND $seeds AS seed_id
 MATCH (s:Item {id: seed_id})
 CALL {
@@ -23,7 +25,8 @@ CALL {
   LIMIT $max_items_per_co_user
 }
 WITH u, c, count(DISTINCT v) AS support
-WHERE NOT $exclude_seen OR NOT (u)-[:INTERACTED]->(c)
+WHERE NOT c.id IN $exclude
+  AND (NOT $exclude_seen OR u IS NULL OR NOT (u)-[:INTERACTED]->(c))
 RETURN c.id AS item_id, support
 ORDER BY support DESC, item_id
 LIMIT $max_candidates

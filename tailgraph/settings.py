@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     # Service
     api_keys: list[str] = []  # accepted X-API-Key values; empty: authentication off
     device: str | None = None  # torch device; default cuda when available else cpu
+    models: str = ""  # A/B models as "name=dir,name=dir"; empty: one model, <artefacts_dir>/current
+    default_model: str | None = None  # model name serving requests that name none; default first
 
     @property
     def falkordb_path(self) -> Path:

@@ -109,4 +109,6 @@ def test_pipeline_end_to_end(env: dict[str, str]) -> None:
     assert "stopped" in invoke(env, "db", "stop")
     assert "stopped" in invoke(env, "db", "status")
     invoke(env, "db", "start")
-    assert counts(invoke(env, "ingest", "--synthetic-users", "150", "--seed", "3")) == first
+    after_restart = counts(invoke(env, "ingest", "--synthetic-users", "150", "--seed", "3"))
+    assert after_restart.pop("[:RECOMMENDED]") > 0, "training wrote no RECOMMENDED edges"
+    assert after_restart == first, "data did not survive a stop/start"

@@ -105,3 +105,41 @@ def client(
 ) -> Iterator[TestClient]:
     with TestClient(create_app(settings, store=graph, embeddings=embeddings)) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def encoder() -> object:
+    """The real BERT encoder (all-MiniLM-L6-v2 from the installed package), loaded once."""
+    from tailgraph.encoders.bert import TextEncoder
+
+    return TextEncoder(device="cpu", max_length=32)
+
+
+@pytest.fixture
+def text_graph(graph: FalkorDBStore, encoder: object) -> FalkorDBStore:
+    """The movie graph with every item's title encoded into ``textEmbedding``."""
+    from tailgraph import cypher
+
+    rows = graph.run("MATCH (i:Item) RETURN i.id AS id, i.title AS title ORDER BY id")
+    vectors = encoder.encode([row["title"] for row in rows])  # type: ignore[attr-defined]
+    graph.run(
+        "UNWIND $rows AS row MATCH (i:Item {id: row.id}) "
+        f"SET i.textEmbedding = {graph.dialect.vector_value('row.vector')}",
+        {
+            "rows": [
+                {"id": r["id"], "vector": v.tolist()} for r, v in zip(rows, vectors, strict=True)
+            ]
+        },
+    )
+    assert cypher.load("read_text_embeddings")
+    return graph
+
+
+@pytest.fixture
+def text_client(
+    settings: Settings, text_graph: FalkorDBStore, embeddings: LearnedEmbeddings, encoder: object
+) -> Iterator[TestClient]:
+    """A client whose app has the real encoder and item text embeddings."""
+    app = create_app(settings, store=text_graph, embeddings=embeddings, text_encoder=encoder)
+    with TestClient(app) as test_client:
+        yield test_client

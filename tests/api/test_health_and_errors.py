@@ -87,6 +87,12 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
     assert set(paths) == {
         "/health",
         "/ready",
+        "/metrics",
+        "/models",
+        "/recommendations",
+        "/interactions",
+        "/items",
+        "/users/{user_id}",
         "/users/{user_id}/recommendations",
         "/users/{user_id}/recommendations/{item_id}/explanation",
         "/items/{item_id}/similar",

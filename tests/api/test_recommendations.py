@@ -12,6 +12,8 @@ from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.falkordb_store import FalkorDBStore
 from tailgraph.settings import Settings
 
+GRAPH_ONLY = ["collaborative", "knowledge"]  # the graph sources alone (no vector, tail, text)
+
 
 def _items(client: TestClient, user_id: str, **params: object) -> list[dict]:
     response = client.get(f"/users/{user_id}/recommendations", params=params)
@@ -20,7 +22,7 @@ def _items(client: TestClient, user_id: str, **params: object) -> list[dict]:
 
 
 def test_candidates_are_scored_sorted_and_labelled(client: TestClient) -> None:
-    response = client.get("/users/u1/recommendations", params={"k": 10})
+    response = client.get("/users/u1/recommendations", params={"k": 10, "sources": GRAPH_ONLY})
     assert response.status_code == 200
     body = response.json()
     assert body["user_id"] == "u1"
@@ -47,7 +49,7 @@ def test_candidates_are_scored_sorted_and_labelled(client: TestClient) -> None:
 
 
 def test_k_is_respected_and_no_fallback_when_candidates_suffice(client: TestClient) -> None:
-    items = _items(client, "u1", k=2)
+    items = _items(client, "u1", k=2, sources=GRAPH_ONLY)
     assert [item["item_id"] for item in items] == ["i3", "i5"]
     assert all("catalogue" not in item["sources"] for item in items)
 
@@ -58,8 +60,8 @@ def test_seen_items_come_back_when_not_excluded(client: TestClient) -> None:
 
 
 def test_tail_weight_demotes_popular_items(client: TestClient) -> None:
-    plain = _items(client, "u1", k=4)
-    tail = _items(client, "u1", k=4, tail_weight=1.0)
+    plain = _items(client, "u1", k=4, sources=GRAPH_ONLY)
+    tail = _items(client, "u1", k=4, tail_weight=1.0, sources=GRAPH_ONLY)
     assert [item["item_id"] for item in plain] == ["i3", "i5", "i6", "i4"]
     # i3 (popularity 100) falls behind the tail items i5 and i6.
     assert [item["item_id"] for item in tail] == ["i5", "i6", "i3", "i4"]
@@ -77,7 +79,7 @@ def test_user_new_since_training_is_folded_in(client: TestClient) -> None:
 
 
 def test_user_without_history_gets_the_catalogue(client: TestClient) -> None:
-    body = client.get("/users/u5/recommendations", params={"k": 3}).json()
+    body = client.get("/users/u5/recommendations", params={"k": 3, "sources": GRAPH_ONLY}).json()
     assert body["user_vector"] == "average"
     assert len(body["items"]) == 3
     assert all(item["sources"] == ["catalogue"] for item in body["items"])

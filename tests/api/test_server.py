@@ -79,7 +79,10 @@ def test_real_server_recommends(server_url: str) -> None:
         started = time.perf_counter()
         calls = 10
         for _ in range(calls):
-            response = http.get("/users/u1/recommendations", params={"k": 3})
+            response = http.get(
+                "/users/u1/recommendations",
+                params={"k": 3, "sources": ["collaborative", "knowledge"]},
+            )
         latency_ms = (time.perf_counter() - started) / calls * 1000
         assert response.status_code == 200
         assert [item["item_id"] for item in response.json()["items"]] == ["i3", "i5", "i6"]

@@ -1,0 +1,68 @@
+"""Profiles for visitors the system has not seen: liked items and/or free-text interests.
+
+Choice (documented for ``POST /recommendations``): the visitor's vector lives in the learned
+space. Each given item the model knows contributes its learned vector. Each free-text interest
+is encoded with the same BERT model as the items (``TextEncoder``), matched to the items whose
+``textEmbedding`` is closest by cosine (top ``max_text_neighbours``, positive similarity only),
+and contributes the similarity-weighted mean of *their* learned vectors. The visitor vector is
+the plain mean of all contributions (an interest counts as much as a liked item). The matched
+items are also candidates (source ``text``) and, after the given items, graph seeds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tailgraph.api import candidates as cand
+from tailgraph.api.candidates import Candidate, ExpansionLimits
+from tailgraph.api.recommender import Profile
+from tailgraph.api.schemas import ProfileRequest
+from tailgraph.api.scoring import Scorer
+from tailgraph.api.text_index import TextIndex
+from tailgraph.errors import DataValidationError, NotFoundError
+from tailgraph.graph.store import GraphStore
+
+
+def anonymous_profile(
+    store: GraphStore,
+    scorer: Scorer,
+    texts: TextIndex,
+    body: ProfileRequest,
+    limits: ExpansionLimits,
+) -> Profile:
+    """The visitor's vector, seeds and exclusions (their own items are never recommended)."""
+    if not body.item_ids and not body.interests:
+        raise DataValidationError("give item_ids, interests or both", field="item_ids")
+    given = list(dict.fromkeys(body.item_ids))
+    found = cand.item_titles(store, given)
+    missing = [item_id for item_id in given if item_id not in found]
+    if missing:
+        raise NotFoundError(f"items not found: {', '.join(repr(m) for m in missing[:10])}")
+    contributions = list(scorer.item_vectors(given))
+    proposed: dict[str, Candidate] = {}
+    if body.interests:
+        for vector in texts.encode(body.interests):
+            matches = texts.nearest(
+                store, vector, limits.max_text_neighbours, scorer.has_item, exclude=set(given)
+            )
+            if not matches:
+                continue
+            weights = np.array([similarity for _, similarity in matches], dtype=np.float32)
+            learned = scorer.item_vectors([item_id for item_id, _ in matches])
+            contributions.append((weights[:, None] * learned).sum(axis=0) / weights.sum())
+            for item_id, _ in matches:
+                support = proposed.setdefault(item_id, Candidate(item_id)).support
+                support[cand.TEXT] = support.get(cand.TEXT, 0) + 1
+    if contributions:
+        vector, kind = np.mean(contributions, axis=0), "folded_in"
+    else:
+        vector, kind = scorer.mean_user(), "average"
+    seeds = [*given, *(i for i in proposed if i not in given)][: limits.max_seeds]
+    return Profile(
+        user_id=None,
+        vector=vector,
+        kind=kind,  # type: ignore[arg-type]
+        seeds=seeds,
+        exclude=frozenset(given),
+        proposed=proposed,
+    )

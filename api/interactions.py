@@ -1,0 +1,58 @@
+"""Writes about users: record interactions (users created on the fly) and erase a user.
+
+Each batch is one ``UNWIND ... MERGE`` statement, so the store applies it atomically and
+concurrent posts cannot lose each other's writes (FalkorDB runs write queries one at a time;
+Neo4j's unique constraint on ``User.id`` keeps a racing MERGE from creating a twin). There is
+one INTERACTED relationship per (user, item): posting the same pair again updates its rating
+and time. Every write stamps ``recorded`` (server time) on the relationship; serving uses it to
+fold interactions newer than the model into the user's vector (see :mod:`tailgraph.api.scoring`).
+"""
+
+from __future__ import annotations
+
+import time
+
+from tailgraph import cypher
+from tailgraph.api.candidates import item_titles, read
+from tailgraph.api.schemas import InteractionBatch, InteractionsRecorded
+from tailgraph.errors import NotFoundError
+from tailgraph.graph.store import GraphStore
+
+
+def record_interactions(store: GraphStore, batch: InteractionBatch) -> InteractionsRecorded:
+    """MERGE the batch into the graph; NotFoundError (nothing written) if an item is missing."""
+    items = list(dict.fromkeys(i.item_id for i in batch.interactions))
+    known = item_titles(store, items)
+    missing = [item_id for item_id in items if item_id not in known]
+    if missing:
+        raise NotFoundError(f"items not found: {', '.join(repr(m) for m in missing[:10])}")
+    users = list(dict.fromkeys(i.user_id for i in batch.interactions))
+    existing = {row["user_id"] for row in read(store, "user_ids_existing", {"user_ids": users})}
+    now = time.time()
+    rows = [
+        {
+            "user": i.user_id,
+            "item": i.item_id,
+            "rating": i.rating,
+            "ts": i.ts if i.ts is not None else now,
+        }
+        for i in batch.interactions
+    ]
+    result = store.run(cypher.load("user_record_interactions"), {"rows": rows, "recorded": now})
+    return InteractionsRecorded(
+        written=int(result[0]["written"]) if result else 0,
+        users_created=len([u for u in users if u not in existing]),
+    )
+
+
+def delete_user(store: GraphStore, user_id: str) -> int:
+    """Erase the user and all their relationships; return how many relationships went.
+
+    NotFoundError when there is no such user. The learned vector of a user the current model
+    was trained on stays in the model file until the next training run, but is never served:
+    every user endpoint first looks the user up in the graph.
+    """
+    rows = store.run(cypher.load("user_delete"), {"user_id": user_id})
+    if not rows:
+        raise NotFoundError(f"user {user_id!r} not found")
+    return int(rows[0]["relationships"] or 0)

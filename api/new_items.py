@@ -1,0 +1,179 @@
+"""``POST /items``: add an item with KG links and give it an inductive vector at once.
+
+Inductive vector — what is implemented (honestly): *not* TailGNN's ``embed_new_item``, which
+needs the trained module rebuilt over the whole exported graph (adjacency, KG, text buffers)
+inside the API process. Instead, per loaded model:
+
+    text part = similarity-weighted mean of the learned vectors of the items whose BERT text
+                embedding is nearest to the new item's (top ``max_text_neighbours``, cosine > 0)
+    KG part   = mean learned vector of the items sharing its KG entities (bounded per entity)
+    vector    = mean of the parts that exist (``text+kg``, ``text`` or ``kg``)
+
+With neither part (no text neighbours, no linked trained items) the item is stored but the
+model cannot score it until retraining (``none``). The requesting model's vector is written as
+the node's ``embedding`` (so the vector index can propose it); every loaded model gets one in
+memory. Models loaded later treat the item as unknown until retraining.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from tailgraph import cypher
+from tailgraph.api import candidates as cand
+from tailgraph.api.candidates import ExpansionLimits
+from tailgraph.api.schemas import EmbeddingKind, ItemCreated, NewItem
+from tailgraph.api.scoring import Scorer
+from tailgraph.api.text_index import TextIndex
+from tailgraph.encoders.cache import text_hash
+from tailgraph.encoders.text import item_text
+from tailgraph.errors import ConflictError, DataValidationError
+from tailgraph.graph.dialect import check_identifier
+from tailgraph.graph.records import INTERACTED, RECOMMENDED
+from tailgraph.graph.store import GraphStore
+
+_NOT_KG = frozenset({INTERACTED, RECOMMENDED})
+
+
+def kg_relation_types(store: GraphStore) -> frozenset[str]:
+    """The validated set: relationship types present in the graph, minus non-KG ones."""
+    rows = cand.read(store, "item_relation_types", {})
+    return frozenset(str(row["type"]) for row in rows) - _NOT_KG
+
+
+def inductive_vector(
+    store: GraphStore,
+    scorer: Scorer,
+    texts: TextIndex,
+    item_id: str,
+    text_vector: np.ndarray,
+    entity_ids: list[str],
+    limits: ExpansionLimits,
+) -> tuple[np.ndarray | None, EmbeddingKind, list[str]]:
+    """(vector or None, what it came from, text neighbours) — see the module docstring."""
+    parts: list[np.ndarray] = []
+    matches = texts.nearest(
+        store, text_vector, limits.max_text_neighbours, scorer.has_item, exclude={item_id}
+    )
+    if matches:
+        weights = np.array([s for _, s in matches], dtype=np.float32)
+        learned = scorer.item_vectors([i for i, _ in matches])
+        parts.append((weights[:, None] * learned).sum(axis=0) / weights.sum())
+    neighbours: list[str] = []
+    if entity_ids:
+        rows = cand.read(
+            store,
+            "item_entity_neighbours",
+            {
+                "entity_ids": entity_ids,
+                "item_id": item_id,
+                "per_entity": limits.max_neighbours_per_entity,
+            },
+        )
+        neighbours = list(dict.fromkeys(str(r["item_id"]) for r in rows))
+        known = scorer.item_vectors(neighbours)
+        if len(known):
+            parts.append(known.mean(axis=0))
+    text_ids = [i for i, _ in matches]
+    if not parts:
+        return None, "none", text_ids
+    kinds: dict[tuple[bool, bool], EmbeddingKind] = {
+        (True, True): "text+kg",
+        (True, False): "text",
+        (False, True): "kg",
+    }
+    return np.mean(parts, axis=0), kinds[(bool(matches), len(parts) > len(matches[:1]))], text_ids
+
+
+def add_item(
+    store: GraphStore,
+    scorer: Scorer,
+    others: list[Scorer],
+    texts: TextIndex,
+    body: NewItem,
+    limits: ExpansionLimits,
+) -> ItemCreated:
+    """Validate, write the item and its links, embed it for every loaded model."""
+    if cand.item_titles(store, [body.item_id]):
+        raise ConflictError(f"item {body.item_id!r} already exists")
+    allowed = kg_relation_types(store)
+    by_type: dict[str, list[str]] = defaultdict(list)
+    for link in body.links:
+        try:
+            check_identifier(link.relation, allowed=allowed)
+        except ValueError as e:
+            raise DataValidationError(
+                f"relation {link.relation!r} is not a KG relationship type in the graph "
+                f"(known: {', '.join(sorted(allowed)) or 'none'})",
+                field="links",
+            ) from e
+        by_type[link.relation].append(link.entity_id)
+    entity_ids = list(dict.fromkeys(link.entity_id for link in body.links))
+    cand.require_entities(store, entity_ids)
+
+    props = {
+        key: value
+        for key, value in (
+            ("title", body.title),
+            ("text", body.text),
+            ("year", body.year),
+            ("genres", body.genres or None),
+        )
+        if value is not None
+    }
+    text = item_text(props) or body.title
+    text_vector = texts.encode([text])[0]
+    model_id = getattr(texts.encoder, "model_id", "")
+    store.run(
+        cypher.render("item_create", store.dialect),
+        {
+            "item_id": body.item_id,
+            "props": props,
+            "text_embedding": [float(x) for x in text_vector],
+            "text_hash": text_hash(model_id, text),
+        },
+    )
+    written = 0
+    for rel_type, ids in by_type.items():
+        name_rows = store.run(
+            cypher.render("item_relation_name", store.dialect, allowed=allowed, rel_type=rel_type),
+            read_only=True,
+        )
+        result = store.run(
+            cypher.render("item_link_entities", store.dialect, allowed=allowed, rel_type=rel_type),
+            {
+                "item_id": body.item_id,
+                "entity_ids": list(dict.fromkeys(ids)),
+                "relation": name_rows[0]["relation"] if name_rows else None,
+            },
+        )
+        written += int(result[0]["written"]) if result else 0
+
+    vector, kind, text_ids = inductive_vector(
+        store, scorer, texts, body.item_id, text_vector, entity_ids, limits
+    )
+    if vector is not None:
+        scorer.add_item(body.item_id, vector)
+        store.run(
+            cypher.render("write_embeddings", store.dialect, label="Item"),
+            {"rows": [{"id": body.item_id, "vector": [float(x) for x in vector]}]},
+        )
+    for other in others:
+        if other is scorer or other.has_item(body.item_id):
+            continue
+        extra, _, _ = inductive_vector(
+            store, other, texts, body.item_id, text_vector, entity_ids, limits
+        )
+        if extra is not None:
+            other.add_item(body.item_id, extra)
+    texts.add(store, body.item_id, text_vector)
+    return ItemCreated(
+        item_id=body.item_id,
+        links=written,
+        model=scorer.model_name,
+        version=scorer.version,
+        embedding=kind,
+        text_neighbours=text_ids,
+    )

@@ -1,0 +1,105 @@
+"""Free text -> items: the BERT encoder (loaded once, lazily) and the items' text embeddings.
+
+Matching is done in memory: the ``textEmbedding`` of every item is read from the store once
+(keyset-paged) into a unit-norm matrix, and a query text's nearest items are a matrix product.
+At 384 floats per item that is ~1.5 MB per thousand items, and it needs no vector index.
+Items added through ``POST /items`` are appended as they are created; items loaded by other
+processes after the first read appear after a restart (or :meth:`TextIndex.refresh`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Sequence
+
+import numpy as np
+
+from tailgraph import cypher
+from tailgraph.graph.store import GraphStore
+
+PAGE_SIZE = 2000
+
+
+class TextIndex:
+    """Lazy encoder plus an in-memory item text-embedding matrix (ids aligned with rows)."""
+
+    def __init__(self, encoder_factory: Callable[[], object]) -> None:
+        self._factory = encoder_factory
+        self._encoder: object | None = None
+        self._ids: list[str] = []
+        self._matrix: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def encoder(self):  # noqa: ANN201 - a TextEncoder (imported lazily: transformers is heavy)
+        """The text encoder, loaded on first use (ConfigurationError if it cannot be)."""
+        if self._encoder is None:
+            with self._lock:
+                if self._encoder is None:
+                    self._encoder = self._factory()
+        return self._encoder
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-norm BERT vectors of ``texts``, shape (n, 384)."""
+        return self.encoder.encode(list(texts))  # type: ignore[attr-defined]
+
+    def _load(self, store: GraphStore) -> tuple[list[str], np.ndarray]:
+        if self._matrix is not None:
+            return self._ids, self._matrix
+        with self._lock:
+            if self._matrix is None:
+                query = cypher.render("read_text_embeddings", store.dialect, label="Item")
+                ids: list[str] = []
+                vectors: list[list[float]] = []
+                after = ""
+                while True:
+                    rows = store.run(query, {"after": after, "limit": PAGE_SIZE}, read_only=True)
+                    for row in rows:
+                        ids.append(str(row["id"]))
+                        vectors.append(row["embedding"])
+                    if len(rows) < PAGE_SIZE:
+                        break
+                    after = str(rows[-1]["id"])
+                matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
+                norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(ids) else 1.0
+                self._ids, self._matrix = ids, matrix / np.where(norms > 0, norms, 1.0)
+            return self._ids, self._matrix
+
+    def refresh(self) -> None:
+        """Forget the matrix; the next query reads it from the store again."""
+        with self._lock:
+            self._ids, self._matrix = [], None
+
+    def add(self, store: GraphStore, item_id: str, vector: np.ndarray) -> None:
+        """Append a new item's text vector (after it was written to the store)."""
+        ids, matrix = self._load(store)
+        with self._lock:
+            if item_id in ids:
+                return
+            row = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+            if matrix.size and matrix.shape[1] != row.shape[1]:
+                return
+            self._ids = [*ids, item_id]
+            self._matrix = np.vstack([matrix, row]) if matrix.size else row
+
+    def nearest(
+        self,
+        store: GraphStore,
+        vector: np.ndarray,
+        k: int,
+        allowed: Callable[[str], bool] = lambda _: True,
+        exclude: Collection[str] = (),
+    ) -> list[tuple[str, float]]:
+        """Up to ``k`` (item id, cosine) with positive similarity, best first."""
+        ids, matrix = self._load(store)
+        if not ids or matrix.shape[1] != vector.shape[0]:
+            return []
+        scores = matrix @ np.asarray(vector, dtype=np.float32)
+        out: list[tuple[str, float]] = []
+        for row in np.argsort(-scores, kind="stable"):
+            if scores[row] <= 0 or len(out) >= k:
+                break
+            item_id = ids[row]
+            if item_id not in exclude and allowed(item_id):
+                out.append((item_id, float(scores[row])))
+        return out

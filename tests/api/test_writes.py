@@ -1,0 +1,263 @@
+"""Write endpoints: POST /interactions, DELETE /users/{id}, POST /items; injection-shaped input."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tailgraph.graph.falkordb_store import FalkorDBStore
+
+COUNT = "MATCH (n) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS n, count(r) AS r"
+
+
+def _recs(client: TestClient, user_id: str, **params: object) -> dict:
+    response = client.get(f"/users/{user_id}/recommendations", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_interactions_create_users_and_edges(client: TestClient, graph: FalkorDBStore) -> None:
+    response = client.post(
+        "/interactions",
+        json={
+            "interactions": [
+                {"user_id": "newcomer", "item_id": "i6", "rating": 5, "ts": 1000},
+                {"user_id": "u2", "item_id": "i7"},
+            ]
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert response.json() == {"written": 2, "users_created": 1}
+    rows = graph.run(
+        "MATCH (u:User)-[r:INTERACTED]->(i:Item) WHERE u.id IN ['newcomer', 'u2'] "
+        "RETURN u.id AS u, i.id AS i, r.rating AS rating, r.ts AS ts, r.recorded AS recorded "
+        "ORDER BY u, i"
+    )
+    assert [(r["u"], r["i"], r["rating"]) for r in rows] == [
+        ("newcomer", "i6", 5.0),
+        ("u2", "i1", 3.0),
+        ("u2", "i3", 4.0),
+        ("u2", "i4", 2.0),
+        ("u2", "i7", None),
+    ]
+    assert rows[0]["ts"] == 1000 and rows[0]["recorded"] is not None
+    assert rows[4]["ts"] > 1.6e9  # defaulted to now
+
+
+def test_new_user_is_folded_in_at_once(client: TestClient) -> None:
+    client.post("/interactions", json={"interactions": [{"user_id": "fresh", "item_id": "i1"}]})
+    body = _recs(client, "fresh", k=3)
+    assert body["user_vector"] == "folded_in"
+    assert "i1" not in {item["item_id"] for item in body["items"]}
+
+
+def test_known_user_vector_blends_interactions_newer_than_the_model(client: TestClient) -> None:
+    before = _recs(client, "u1", k=3)
+    assert before["user_vector"] == "learned"
+    client.post(
+        "/interactions",
+        json={"interactions": [{"user_id": "u1", "item_id": "i4"}]},
+    )
+    after = _recs(client, "u1", k=3)
+    assert after["user_vector"] == "blended"
+    assert "i4" not in {item["item_id"] for item in after["items"]}  # now seen
+    # i4 = (0.2, 0, 0, 1): blending pulls u1 towards the 4th axis, so i7 (0.95, 0, 0, 0.1)
+    # gains on i3 (0.9, 0.1, 0, 0).
+    by_id = {i["item_id"]: i["model_score"] for i in after["items"]}
+    old = {i["item_id"]: i["model_score"] for i in before["items"]}
+    assert by_id["i7"] - by_id["i3"] > old["i7"] - old["i3"]
+
+
+def test_unknown_item_writes_nothing(client: TestClient, graph: FalkorDBStore) -> None:
+    before = graph.run(COUNT)
+    response = client.post(
+        "/interactions",
+        json={
+            "interactions": [{"user_id": "x", "item_id": "i1"}, {"user_id": "x", "item_id": "no"}]
+        },
+    )
+    assert response.status_code == 404
+    assert response.json() == {"detail": "items not found: 'no'"}
+    assert graph.run(COUNT) == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"interactions": []},
+        {"interactions": [{"user_id": "", "item_id": "i1"}]},
+        {"interactions": [{"user_id": "a\x00b", "item_id": "i1"}]},
+    ],
+)
+def test_invalid_interactions_are_422(client: TestClient, body: dict) -> None:
+    assert client.post("/interactions", json=body).status_code == 422
+
+
+def test_no_interaction_lost_under_concurrent_posts(
+    client: TestClient, graph: FalkorDBStore
+) -> None:
+    def post(thread: int) -> list[int]:
+        codes = []
+        for n in range(25):
+            response = client.post(
+                "/interactions",
+                json={
+                    "interactions": [
+                        {"user_id": f"t{thread}", "item_id": f"i{n % 7 + 1}", "ts": n},
+                        {"user_id": "shared", "item_id": "i1"},
+                    ]
+                    if n == 0
+                    else [{"user_id": f"t{thread}-{n}", "item_id": "i3"}]
+                },
+            )
+            codes.append(response.status_code)
+        return codes
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = [c for result in pool.map(post, range(8)) for c in result]
+    assert codes == [201] * 200
+    edges = graph.run(
+        "MATCH (u:User)-[r:INTERACTED]->() WHERE u.id STARTS WITH 't' OR u.id = 'shared' "
+        "RETURN count(r) AS edges, count(DISTINCT u) AS users"
+    )
+    # per thread: 1 own edge + 24 one-edge users; 'shared' gets one edge, merged 8 times.
+    assert edges == [{"edges": 8 * 25 + 1, "users": 8 * 25 + 1}]
+    assert graph.run("MATCH (u:User {id: 'shared'}) RETURN count(u) AS n") == [{"n": 1}]
+
+
+def test_delete_user_removes_user_and_interactions(
+    client: TestClient, graph: FalkorDBStore
+) -> None:
+    graph.run(
+        "MATCH (u:User {id: 'u2'}), (i:Item {id: 'i7'}) CREATE (u)-[:RECOMMENDED {rank: 1}]->(i)"
+    )
+    before = graph.run(COUNT)[0]
+    response = client.delete("/users/u2")
+    assert response.status_code == 204
+    assert response.content == b""
+    assert graph.run(COUNT) == [{"n": before["n"] - 1, "r": before["r"] - 4}]
+    assert client.get("/users/u2/recommendations").status_code == 404
+    assert client.delete("/users/u2").status_code == 404
+
+
+def test_new_item_gets_an_inductive_vector_and_is_recommended_at_once(
+    text_client: TestClient, graph: FalkorDBStore
+) -> None:
+    response = text_client.post(
+        "/items",
+        json={
+            "item_id": "i9",
+            "title": "Seven",
+            "links": [{"entity_id": "e_dir", "relation": "DIRECTED_BY"}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["embedding"] == "text+kg" and body["links"] == 1
+    assert body["text_neighbours"][0] == "i7"  # same title, same BERT vector
+    assert (body["model"], body["version"]) == ("hand-made", "test-1")
+    [stored] = graph.run(
+        "MATCH (i:Item {id: 'i9'})-[r:DIRECTED_BY]->(e:Entity) "
+        "RETURN i.title AS title, i.textEmbedding AS text, i.embedding AS vector, "
+        "e.id AS entity, r.relation AS relation"
+    )
+    assert (stored["title"], stored["entity"]) == ("Seven", "e_dir")
+    assert stored["relation"] == "film.film.directed_by"  # copied from the loaded KG edges
+    assert (len(stored["text"]), len(stored["vector"])) == (384, 4)
+    recs = text_client.get("/users/u1/recommendations", params={"k": 10}).json()
+    new = next(item for item in recs["items"] if item["item_id"] == "i9")
+    assert "knowledge" in new["sources"] and "tail" in new["sources"]  # via e_dir; popularity 0
+    assert new["title"] == "Seven"
+    # KG part = mean(i1, i6) scores 0.3 for u1; the text neighbours (led by i7) pull it up.
+    assert 0.3 < new["model_score"] < 0.95
+    similar = text_client.get("/items/i9/similar", params={"k": 1}).json()
+    assert similar["items"][0]["item_id"] in {"i7", "i6"}
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        ({"item_id": "i1", "title": "Dup"}, 409, "item 'i1' already exists"),
+        (
+            {
+                "item_id": "n1",
+                "title": "T",
+                "links": [{"entity_id": "e_dir", "relation": "INTERACTED"}],
+            },
+            422,
+            "relation 'INTERACTED' is not a KG relationship type",
+        ),
+        (
+            {
+                "item_id": "n1",
+                "title": "T",
+                "links": [{"entity_id": "nope", "relation": "HAS_GENRE"}],
+            },
+            404,
+            "entity 'nope' not found",
+        ),
+    ],
+)
+def test_item_errors(
+    text_client: TestClient, graph: FalkorDBStore, body: dict, status: int, detail: str
+) -> None:
+    before = graph.run(COUNT)
+    response = text_client.post("/items", json=body)
+    assert response.status_code == status
+    assert detail in response.json()["detail"]
+    assert graph.run(COUNT) == before
+
+
+INJECTIONS = [
+    "x'}) MATCH (n) DETACH DELETE n //",
+    'x"}) DETACH DELETE n //',
+    "x\\'}) CREATE (:Evil) //",
+    "`) CREATE (:Evil) //",
+    "{{label}} $user_id",
+]
+
+
+@pytest.mark.parametrize("value", INJECTIONS)
+def test_injection_shaped_values_are_stored_literally(
+    text_client: TestClient, graph: FalkorDBStore, value: str
+) -> None:
+    before = graph.run(COUNT)[0]
+    response = text_client.post(
+        "/interactions", json={"interactions": [{"user_id": value, "item_id": "i1"}]}
+    )
+    assert response.status_code == 201, response.text
+    assert graph.run(
+        "MATCH (u:User {id: $id})-[:INTERACTED]->(i:Item) RETURN i.id AS i", {"id": value}
+    ) == [{"i": "i1"}]
+    response = text_client.post(
+        "/items",
+        json={
+            "item_id": value,
+            "title": value,
+            "text": value,
+            "links": [{"entity_id": "e_genre", "relation": "HAS_GENRE"}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    assert graph.run(
+        "MATCH (i:Item {id: $id}) RETURN i.title AS t, i.text AS x", {"id": value}
+    ) == [{"t": value, "x": value}]
+    bad_links = [
+        {"entity_id": value, "relation": "HAS_GENRE"},
+        {"entity_id": "e_genre", "relation": value},
+        {"entity_id": "e_genre", "relation": "HAS_GENRE]->() DETACH DELETE n //"},
+    ]
+    for link in bad_links:
+        response = text_client.post(
+            "/items", json={"item_id": value + "2", "title": "t", "links": [link]}
+        )
+        assert response.status_code in (404, 422), response.text
+    assert text_client.delete(f"/users/{value}2").status_code == 404
+    # one user, one item; one INTERACTED and one HAS_GENRE edge — nothing else changed.
+    assert graph.run(COUNT) == [{"n": before["n"] + 2, "r": before["r"] + 2}]
+    assert graph.run("MATCH (e:Evil) RETURN count(e) AS n") == [{"n": 0}]
+    assert text_client.delete(f"/users/{value}").status_code == 204
+    assert graph.run(COUNT) == [{"n": before["n"] + 1, "r": before["r"] + 1}]
