@@ -19,7 +19,6 @@ from tailgraph.api import (
     routes_recommendations,
     routes_users,
 )
-from tailgraph.api.auth import AUTHENTICATED
 from tailgraph.api.candidates import ExpansionLimits
 from tailgraph.api.deps import ServiceState
 from tailgraph.api.errors import install_error_handlers
@@ -85,5 +84,5 @@ def create_app(
     app.include_router(routes_users.router)
     app.include_router(routes_items.router)
     app.include_router(routes_recommendations.router)
-    app.include_router(explore.router, dependencies=AUTHENTICATED)
+    app.include_router(explore.router)  # page public; its JSON routes require the key
     return app

@@ -1,7 +1,9 @@
 """API-key authentication: ``X-API-Key`` must be one of the ``api_keys`` setting (empty: off).
 
 Missing key: 401 with ``WWW-Authenticate: ApiKey``; a key that is not accepted: 403. Keys are
-compared in constant time. Health, readiness and metrics are mounted without this dependency.
+compared in constant time. Health, readiness and metrics are mounted without this dependency,
+and so are the /explore page and its static files (they hold no data; its JSON endpoints do
+need a key, which the page asks for once and sends).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ _scheme = APIKeyHeader(
 
 def require_api_key(request: Request, key: Annotated[str | None, Security(_scheme)] = None) -> None:
     """Pass when authentication is off or ``key`` is accepted; 401 / 403 otherwise."""
-    accepted: list[str] = request.app.state.service.settings.api_keys
+    service = getattr(request.app.state, "service", None)
+    accepted: list[str] = service.settings.api_keys if service is not None else []
     if not accepted:
         return
     if not key:

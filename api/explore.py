@@ -26,6 +26,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, Field
 
 from tailgraph import cypher
+from tailgraph.api.auth import AUTHENTICATED
 from tailgraph.errors import NotFoundError, StoreUnavailableError, TailGraphError
 from tailgraph.graph.store import GraphStore, Row
 
@@ -365,7 +366,7 @@ def static_file(file: str) -> FileResponse:
     return FileResponse(_STATIC_DIR / file, media_type=_OWN_STATIC[file])
 
 
-@router.get("/search", response_model=SearchResponse)
+@router.get("/search", response_model=SearchResponse, dependencies=AUTHENTICATED)
 def search_route(
     store: StoreDep, q: Annotated[str, Query(min_length=1, max_length=100)]
 ) -> SearchResponse:
@@ -376,7 +377,7 @@ def search_route(
         raise HTTPException(503, str(e)) from e
 
 
-@router.get("/graph", response_model=ExploreGraph)
+@router.get("/graph", response_model=ExploreGraph, dependencies=AUTHENTICATED)
 def graph_route(
     store: StoreDep,
     kind: Kind,

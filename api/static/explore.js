@@ -37,8 +37,21 @@
     return text.length > size ? text.slice(0, size - 1) + "…" : text;
   }
 
-  async function getJson(path, params) {
-    const response = await fetch(base + path + "?" + new URLSearchParams(params));
+  const KEY_STORE = "tailgraph-api-key";
+
+  async function getJson(path, params, retried) {
+    const headers = {};
+    const key = window.sessionStorage.getItem(KEY_STORE);
+    if (key) headers["X-API-Key"] = key;
+    const response = await fetch(base + path + "?" + new URLSearchParams(params), { headers });
+    if ((response.status === 401 || response.status === 403) && !retried) {
+      // The service requires an API key (TAILGRAPH_API_KEYS): ask once, keep it for the tab.
+      const entered = window.prompt("This TailGraph service needs an API key (X-API-Key):");
+      if (entered) {
+        window.sessionStorage.setItem(KEY_STORE, entered);
+        return getJson(path, params, true);
+      }
+    }
     let body = null;
     try { body = await response.json(); } catch (e) { body = null; }
     if (!response.ok) {

@@ -34,8 +34,13 @@ def test_api_keys(settings: Settings, graph: FalkorDBStore, embeddings: LearnedE
             assert ok.status_code == 200
         assert client.delete("/users/u1").status_code == 401
         assert client.post("/interactions", json={}).status_code == 401
-        for path in ("/health", "/ready", "/metrics"):
+        for path in ("/health", "/ready", "/metrics", "/explore", "/explore/static/explore.js"):
             assert client.get(path).status_code == 200, path
+        assert client.get("/explore/graph", params={"kind": "user", "id": "u1"}).status_code == 401
+        keyed_graph = client.get(
+            "/explore/graph", params={"kind": "user", "id": "u1"}, headers={"X-API-Key": "s3cret"}
+        )
+        assert keyed_graph.status_code == 200
         schemes = client.get("/openapi.json").json()["components"]["securitySchemes"]
         assert schemes["APIKeyHeader"] == {
             "type": "apiKey",
