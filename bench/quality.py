@@ -1,0 +1,147 @@
+"""Recommendation quality on ml-100k + Freebase KG: every baseline and TailGNN, protocols × seeds.
+
+One command (see bench/README.md) writes ``bench/results/quality-ml100k/`` (report.md,
+results.json, plots) and the compact ``bench/results/quality-ml100k.json``::
+
+    nice -n 10 .venv/bin/python bench/quality.py
+
+Seeds run outermost (seed 1: random then cold, then seed 2 ...), and the report is rewritten
+after every (seed, protocol), so an interrupted run still leaves every finished number on disk
+(the JSON lists what finished). The snapshot (ids, interactions, KG, BERT text vectors) is
+cached in ``data/ml100k-snapshot.npz`` (shared with bench/tune_tailgnn.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from tailgraph.gnn.config import TrainConfig
+from tailgraph.gnn.experiment import (
+    ALL_MODELS,
+    ExperimentResult,
+    load_snapshot,
+    run_experiment,
+    save_snapshot,
+    split_paths,
+)
+from tailgraph.gnn.peers import export_split, load_peer_results, split_name
+from tailgraph.gnn.report import versions, write_report
+from tailgraph.graph.export import GraphSnapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = ROOT / "data" / "ml100k-snapshot.npz"
+OUT = ROOT / "bench" / "results" / "quality-ml100k"
+NAME = "ml100k"
+# Same for every trained model (bpr_mf, lightgcn, tailgnn): Adam 5e-3, 64-d, 2 layers, BPR with
+# one negative, validation NDCG@20 every 2 epochs, stop after 5 evaluations without gain.
+CONFIG = TrainConfig(lr=5e-3, epochs=100, eval_every=2, patience=5, device="auto")
+
+
+def build_snapshot(datasets_dir: Path) -> GraphSnapshot:
+    """Fetch ml-100k, encode item and user text with the local BERT, convert to a snapshot."""
+    from tailgraph.encoders.bert import TextEncoder
+    from tailgraph.encoders.text import node_text
+    from tailgraph.graph import datasets
+    from tailgraph.graph.export import snapshot_from_dataset
+
+    dataset = datasets.load("ml-100k", datasets_dir)
+    encoder = TextEncoder()
+    vectors: dict[str, dict[str, list[float]]] = {}
+    for label, rows in (("Item", dataset.items), ("User", dataset.users)):
+        texts = {str(r["id"]): node_text(label, r) for r in rows}
+        texts = {k: v for k, v in texts.items() if v}
+        encoded = encoder.encode(list(texts.values()), progress=True)
+        vectors[label] = {k: e.tolist() for k, e in zip(texts, encoded, strict=True)}
+    return snapshot_from_dataset(dataset, vectors)
+
+
+def merge(parts: list[ExperimentResult]) -> ExperimentResult:
+    """One result per protocol from several single-seed results of that protocol."""
+    first = parts[0]
+    return ExperimentResult(
+        protocol=first.protocol,
+        seeds=[s for p in parts for s in p.seeds],
+        models=first.models,
+        runs=[run for p in parts for run in p.runs],
+        dataset=first.dataset,
+        splits={s: v for p in parts for s, v in p.splits.items()},
+        config=first.config,
+        seconds=sum(p.seconds for p in parts),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(ALL_MODELS), choices=ALL_MODELS)
+    parser.add_argument("--protocols", nargs="+", default=["random", "cold"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--epochs", type=int, default=CONFIG.epochs, help="max epochs")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (1 is fastest on a busy 2-core machine, see README)")
+    parser.add_argument("--peer-results", nargs="*", type=Path, default=[],
+                        help="peer top-K JSON files computed on splits from --export-splits")
+    parser.add_argument("--export-splits", type=Path,
+                        help="write each split here (<dir>/ml100k-<protocol>-s<seed>.json)")
+    parser.add_argument("--snapshot", type=Path, default=SNAPSHOT)
+    parser.add_argument("--datasets-dir", type=Path, default=ROOT / "data" / "datasets")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    if args.snapshot.is_file():
+        snapshot = load_snapshot(args.snapshot)
+    else:
+        snapshot = build_snapshot(args.datasets_dir)
+        save_snapshot(snapshot, args.snapshot)
+    peer_runs = [run for path in args.peer_results for run in load_peer_results(path).values()]
+    planned = {split_name(NAME, p, s) for p in args.protocols for s in args.seeds}
+    unmatched = sorted({run.split_name for run in peer_runs} - planned)
+    if unmatched:
+        parser.error(f"peer results are for splits {unmatched}, not any of {sorted(planned)}")
+    targets = (
+        split_paths(args.export_splits / f"{NAME}.json", args.protocols, args.seeds)
+        if args.export_splits else {}
+    )
+    config = TrainConfig.from_dict(CONFIG.to_dict() | {"epochs": args.epochs})
+    done: dict[str, list[ExperimentResult]] = {p: [] for p in args.protocols}
+    finished: list[str] = []
+    for seed in args.seeds:
+        for protocol in args.protocols:
+            def export(seed: int, split, protocol: str = protocol) -> None:  # noqa: ANN001
+                if (protocol, seed) in targets:
+                    name = split_name(NAME, protocol, seed)
+                    export_split(snapshot, split, targets[protocol, seed], name)
+
+            done[protocol].append(run_experiment(
+                snapshot, models=args.models, protocol=protocol, seeds=[seed], config=config,
+                peer_runs=peer_runs, name=NAME, on_split=export,
+            ))
+            finished.append(f"{protocol}/s{seed}")
+            results = [merge(parts) for parts in done.values() if parts]
+            write_report(results, args.out)
+            compact = {
+                "command": shlex.join([sys.executable, *sys.argv]),
+                "wall_seconds": time.perf_counter() - started,
+                "finished": finished,
+                "planned": [f"{p}/s{s}" for s in args.seeds for p in args.protocols],
+                "torch_threads": args.threads,
+                "config": config.to_dict(),
+                "dataset": snapshot.summary(),
+                "versions": versions(),
+                "summary": {r.protocol: r.summary() for r in results},
+            }
+            compact_path = args.out.with_suffix(".json")
+            compact_path.write_text(json.dumps(compact, indent=1, default=str))
+            print(f"[{time.perf_counter() - started:.0f} s] finished {finished[-1]}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

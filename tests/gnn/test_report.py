@@ -1,0 +1,141 @@
+"""The evaluation report directory: files, structure, tables, plots, split export, peers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tailgraph.errors import ConfigurationError
+from tailgraph.gnn.experiment import ExperimentResult, ModelRun, run_evaluation
+from tailgraph.gnn.report import format_table, lorenz
+from tailgraph.graph.export import GraphSnapshot
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MODELS = ["mostpop", "itemknn", "text_only"]
+
+
+@pytest.fixture(scope="module")
+def report_dir(planted: GraphSnapshot, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report")
+    run_evaluation(
+        planted, models=MODELS, protocol=["random", "cold"], seeds=[1, 2], out_dir=out / "r",
+        export_split=out / "splits" / "planted.json", progress=False,
+    )
+    return out
+
+
+def test_report_files_and_plots(report_dir: Path) -> None:
+    files = sorted(p.name for p in (report_dir / "r").iterdir())
+    assert files == sorted([
+        "report.md", "results.json", "recall_by_decile-random.png", "lorenz-random.png",
+        "recall_by_decile-cold.png", "lorenz-cold.png",
+    ])
+    for name in files:
+        if name.endswith(".png"):
+            data = (report_dir / "r" / name).read_bytes()
+            assert data.startswith(PNG_MAGIC) and len(data) > 5000
+
+
+def test_report_markdown_has_a_table_per_protocol(report_dir: Path) -> None:
+    text = (report_dir / "r" / "report.md").read_text()
+    for protocol in ("random", "cold"):
+        section = text.split(f"## Protocol `{protocol}`")[1].split("## ")[0]
+        header = next(line for line in section.splitlines() if line.startswith("| Model"))
+        for column in ("Recall@20", "NDCG@20", "Tail recall@20", "Coverage@20", "Gini@20",
+                       "Cold-item recall@20"):
+            assert column in header
+        rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
+        assert [row.split("|")[1].strip() for row in rows] == MODELS
+        assert all(" ± " in row for row in rows)
+        assert f"![lorenz-{protocol}.png](lorenz-{protocol}.png)" in section
+
+
+def test_results_json_holds_every_number(report_dir: Path, planted: GraphSnapshot) -> None:
+    doc = json.loads((report_dir / "r" / "results.json").read_text())
+    assert doc["dataset"] == planted.summary()
+    assert {"python", "torch", "numpy"} <= set(doc["versions"])
+    cold = doc["protocols"]["cold"]
+    assert cold["seeds"] == [1, 2] and set(cold["splits"]) == {"1", "2"}
+    assert len(cold["runs"]) == len(MODELS) * 2
+    run = cold["runs"][0]
+    assert {"recall@20", "ndcg@20", "tailrecall@20", "itemcoverage@20", "giniindex@20",
+            "cold/recall@20"} <= set(run["metrics"])
+    assert len(run["recall_by_decile"]) == 10
+    values = [r["metrics"]["recall@20"] for r in cold["runs"] if r["model"] == "itemknn"]
+    summary = cold["summary"]["itemknn"]["recall@20"]
+    assert summary["mean"] == pytest.approx(np.mean(values))
+    assert summary["std"] == pytest.approx(np.std(values, ddof=1))
+    assert "random" in doc["protocols"] and cold["config"]["lr"] > 0
+
+
+def test_splits_exported_per_protocol_and_seed(report_dir: Path) -> None:
+    names = sorted(p.name for p in (report_dir / "splits").iterdir())
+    assert names == [f"planted-{p}-s{s}.json" for p in ("cold", "random") for s in (1, 2)]
+    doc = json.loads((report_dir / "splits" / "planted-cold-s2.json").read_text())
+    assert doc["name"] == "tailgraph-cold-s2"
+
+
+def test_peer_results_for_another_split_are_refused(
+    planted: GraphSnapshot, tmp_path: Path
+) -> None:
+    path = tmp_path / "peer.json"
+    path.write_text(json.dumps({"KGAT": {"topk": {}, "config": {"dataset": "other-s9"}}}))
+    with pytest.raises(ConfigurationError, match="other-s9"):
+        run_evaluation(planted, models=["mostpop"], out_dir=tmp_path / "r",
+                       peer_results=path, progress=False)
+
+
+def test_peer_results_are_scored_into_the_table(planted: GraphSnapshot, tmp_path: Path) -> None:
+    split_file = tmp_path / "split.json"
+    run_evaluation(planted, models=["mostpop"], seeds=[3], out_dir=tmp_path / "a",
+                   export_split=split_file, progress=False)
+    split = json.loads(split_file.read_text())
+    seen: dict[str, set[str]] = {}
+    for user, item in split["train"] + split["valid"]:
+        seen.setdefault(user, set()).add(item)
+    test_users = sorted({u for u, _ in split["test"]})
+    topk = {u: [i for i in planted.item_ids if i not in seen.get(u, set())][:20]
+            for u in test_users}
+    peer = tmp_path / "peer.json"
+    peer.write_text(json.dumps({"FirstItems": {"topk": topk, "seconds": 1.0,
+                                               "config": {"dataset": split["name"]}}}))
+    out = run_evaluation(planted, models=["mostpop"], seeds=[3], out_dir=tmp_path / "b",
+                         peer_results=[peer], progress=False)
+    doc = json.loads((out / "results.json").read_text())
+    models = [r["model"] for r in doc["protocols"]["random"]["runs"]]
+    assert models == ["mostpop", "peer:FirstItems"]
+    assert "| peer:FirstItems |" in (out / "report.md").read_text()
+
+
+def test_table_bolds_the_best_mean_and_lower_gini() -> None:
+    runs = [
+        ModelRun("a", 1, {"recall@20": 0.3, "giniindex@20": 0.9}, {}, [], np.zeros(1), 2.0),
+        ModelRun("b", 1, {"recall@20": 0.1, "giniindex@20": 0.5}, {}, [], np.zeros(1), 1.0),
+    ]
+    result = ExperimentResult("random", [1], ["a", "b"], runs, {}, {}, {})
+    rows = format_table(result).splitlines()
+    assert "**0.3000 ± 0.0000**" in rows[2] and "**0.5000 ± 0.0000**" in rows[3]
+    assert "—" in rows[2]  # no cold-item numbers under the random protocol
+
+
+def test_lorenz_curve() -> None:
+    x, y = lorenz(np.array([0, 0, 2, 2]))
+    assert x.tolist() == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert y.tolist() == [0.0, 0.0, 0.0, 0.5, 1.0]
+
+
+def test_evaluation_reads_a_real_store(store, tmp_path: Path) -> None:
+    from tailgraph.graph.ingest import ingest
+    from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
+
+    dataset = generate(SyntheticConfig(n_users=40, n_items=30, n_interactions=400,
+                                       n_entities=10, n_triples=40, seed=2))
+    ingest(store, dataset, progress=False)
+    out = run_evaluation(store, models=["mostpop", "itemknn"], out_dir=tmp_path / "r",
+                         progress=False)
+    doc = json.loads((out / "results.json").read_text())
+    assert doc["dataset"]["users"] == 40 and doc["dataset"]["interactions"] > 0
+    assert doc["protocols"]["random"]["summary"]["itemknn"]["recall@20"]["mean"] > 0
