@@ -202,6 +202,63 @@ def run_train(settings: Settings, store, *, model: str, epochs: int | None, seed
     return train_from_store(store, config, settings.artefacts_dir / "current", protocol=protocol)
 
 
+def _numbers(raw: list[str]) -> list[int]:
+    """``--seeds 1 2 3``, ``--seeds 1,2,3`` or repeated ``--seeds``: all become [1, 2, 3]."""
+    return [int(part) for item in raw for part in item.replace(",", " ").split()]
+
+
+@app.command(context_settings={"allow_extra_args": True})
+def evaluate(
+    ctx: typer.Context,
+    models: Annotated[
+        str, typer.Option(help="Comma-separated models (mostpop,itemknn,bpr_mf,lightgcn,"
+                               "text_only,fusion,tailgnn).")
+    ] = "mostpop,itemknn,bpr_mf,lightgcn,text_only,fusion,tailgnn",
+    protocol: Annotated[
+        list[str] | None, typer.Option(help="random | temporal | cold (repeatable).")
+    ] = None,
+    seeds: Annotated[
+        list[str] | None, typer.Option(help="Seeds, e.g. --seeds 1 2 3 (mean ± std reported).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Report directory.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Maximum training epochs.")] = None,
+    peer_results: Annotated[
+        list[Path] | None, typer.Option(help="Peer top-K JSON (bench/peers), repeatable.")
+    ] = None,
+    export_split: Annotated[
+        Path | None, typer.Option(help="Write each split as JSON for the peer runner.")
+    ] = None,
+    snapshot: Annotated[
+        Path | None, typer.Option(help="Evaluate a saved snapshot (.npz) instead of the store.")
+    ] = None,
+) -> None:
+    """Run baselines and TailGraph on one split per protocol and seed; write a report."""
+    from tailgraph.gnn.experiment import run_evaluation
+
+    settings = get_settings()
+    # Typer takes one value per option: trailing numbers after --seeds arrive as extra args.
+    seed_list = _numbers((seeds or []) + [a for a in ctx.args if a.replace(",", "").isdigit()])
+    unknown = [a for a in ctx.args if not a.replace(",", "").isdigit()]
+    if unknown:
+        raise typer.BadParameter(f"unexpected arguments {unknown}")
+    out_dir = out or settings.artefacts_dir / "evaluation"
+    try:
+        source = snapshot if snapshot is not None else _store(settings)
+        written = run_evaluation(
+            source,
+            models=[m.strip() for m in models.split(",") if m.strip()],
+            protocol=protocol or ["random"],
+            seeds=seed_list or [1],
+            out_dir=out_dir,
+            peer_results=peer_results,
+            export_split=export_split,
+            epochs=epochs,
+        )
+    except TailGraphError as e:
+        _fail(e)
+    typer.echo(f"report written to {written}/report.md")
+
+
 # -- serve ---------------------------------------------------------------------------------------
 @app.command()
 def serve(
