@@ -69,11 +69,24 @@ def make_score_fn(
 
 
 class NegativeSampler:
-    """Uniform items that are not training positives of the user (vectorised rejection)."""
+    """Uniform items that are not training positives of the user (vectorised rejection).
 
-    def __init__(self, train: np.ndarray, n_items: int, generator: torch.Generator) -> None:
+    ``candidates`` restricts negatives to some items (train() passes the items that have a
+    training interaction: an item nobody has rated in training is unknown, not disliked, and
+    sampling it only teaches the model to bury cold items).
+    """
+
+    def __init__(
+        self,
+        train: np.ndarray,
+        n_items: int,
+        generator: torch.Generator,
+        candidates: np.ndarray | None = None,
+    ) -> None:
         self.n_items = n_items
         self.generator = generator
+        pool = np.arange(n_items) if candidates is None or not len(candidates) else candidates
+        self.candidates = torch.from_numpy(np.asarray(pool, dtype=np.int64))
         keys = torch.from_numpy(train[:, 0] * n_items + train[:, 1])
         self.keys = torch.sort(keys).values
 
@@ -85,12 +98,14 @@ class NegativeSampler:
     def sample(self, users: torch.Tensor, k: int = 1) -> torch.Tensor:
         """(B, k) negatives for ``users`` (B,)."""
         users = users.unsqueeze(1).expand(-1, k).reshape(-1)
-        items = torch.randint(0, self.n_items, users.shape, generator=self.generator)
+        n = len(self.candidates)
+        items = self.candidates[torch.randint(0, n, users.shape, generator=self.generator)]
         for _ in range(100):
             bad = self.is_positive(users, items)
             if not bad.any():
                 break
-            items[bad] = torch.randint(0, self.n_items, (int(bad.sum()),), generator=self.generator)
+            redraw = torch.randint(0, n, (int(bad.sum()),), generator=self.generator)
+            items[bad] = self.candidates[redraw]
         return items.view(-1, k)
 
 
@@ -126,9 +141,11 @@ def train(
     generator = torch.Generator().manual_seed(config.seed)
     model = model.to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    sampler = NegativeSampler(split.train, split.n_items, generator)
     pairs = torch.from_numpy(split.train)
     popularity = torch.from_numpy(split.item_popularity())
+    sampler = NegativeSampler(
+        split.train, split.n_items, generator, np.flatnonzero(split.item_popularity() > 0)
+    )
     key = _valid_key(config.eval_ks)
     history: list[dict[str, float]] = []
     best_score, best_epoch, best_valid, best_state = -1.0, 0, {}, None

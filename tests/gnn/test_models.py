@@ -7,7 +7,7 @@ import torch
 
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import build_hetero_data
-from tailgraph.gnn.models.kg_conv import KGConv
+from tailgraph.gnn.models.kg_conv import KGConv, KGGraph
 from tailgraph.gnn.models.registry import MODELS, build_model
 from tailgraph.gnn.models.tailgnn import TailGNN
 from tailgraph.gnn.split import split_interactions
@@ -59,7 +59,7 @@ def test_kg_conv_mean_over_relations_by_hand() -> None:
     src, dst = torch.tensor([1, 2, 3]), torch.tensor([0, 0, 0])
     relation = torch.tensor([0, 0, 1])
     weight = torch.tensor([0.25, 0.25, 0.5])  # 1 / (|R| * |N_r|)
-    out = conv(x, src, dst, relation, weight)
+    out = conv(x, KGGraph.build(src, dst, relation, weight, num_nodes=4))
     assert torch.allclose(out[0], torch.tensor([6.0, 1.0]))
     assert out[1:].abs().sum() == 0
 
