@@ -9,11 +9,13 @@ same as any other.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from tailgraph import cypher
+from tailgraph.api.neighbours import ItemNeighbours
 from tailgraph.errors import NotFoundError
 from tailgraph.graph.store import GraphStore, Row
 
@@ -146,15 +148,32 @@ def expand_seeds(
     exclude_seen: bool = True,
     exclude: Iterable[str] = (),
     sources: Iterable[str] = (COLLABORATIVE, KNOWLEDGE),
+    precomputed: Mapping[str, ItemNeighbours] | None = None,
+    seen: Collection[str] = (),
 ) -> dict[str, Candidate]:
     """Graph candidates around ``seeds``; ``user_id`` may name no user (an anonymous profile).
 
     ``exclude_seen`` drops the user's own items (checked in the graph); ``exclude`` drops a
-    short explicit list (an anonymous profile's given items).
+    short explicit list (an anonymous profile's given items). A source found in
+    ``precomputed`` is served from its item neighbours (one lookup per seed, no Cypher);
+    ``exclude_seen`` then drops ``seen``, the user's items the caller already read.
     """
     wanted = set(sources)
     if not seeds or not wanted & {COLLABORATIVE, KNOWLEDGE}:
         return {}
+    precomputed = precomputed or {}
+    if wanted & set(precomputed):
+        dropped = {*exclude, *(seen if exclude_seen else ())}
+        merged = expand_seeds(
+            store, user_id, seeds, limits, exclude_seen=exclude_seen, exclude=exclude,
+            sources=wanted - set(precomputed),
+        )
+        for source in (COLLABORATIVE, KNOWLEDGE):
+            if source in wanted and source in precomputed:
+                found = precomputed[source].candidates(seeds, dropped, limits.max_candidates)
+                for item_id, support in found:
+                    merged.setdefault(item_id, Candidate(item_id)).support[source] = support
+        return merged
     common = {
         "user_id": user_id,
         "seeds": seeds,
@@ -236,6 +255,35 @@ def item_titles(store: GraphStore, item_ids: Iterable[str]) -> dict[str, str | N
         return {}
     rows = read(store, "item_titles", {"item_ids": ids})
     return {str(row["item_id"]): row["title"] for row in rows}
+
+
+class TitleCache:
+    """Item titles through a short-lived in-process cache: a response's titles cost no round
+    trip once seen (titles are set when an item is created and rarely change)."""
+
+    def __init__(self, ttl_seconds: float = 60.0, max_items: int = 200_000) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.max_items = max_items
+        self._entries: dict[str, tuple[float, str | None]] = {}  # id -> (read at, title)
+
+    def get(self, store: GraphStore, item_ids: Iterable[str]) -> dict[str, str | None]:
+        """Like :func:`item_titles`; only ids not read within ``ttl_seconds`` go to the store."""
+        now = time.monotonic()
+        found: dict[str, str | None] = {}
+        missing: list[str] = []
+        for item_id in dict.fromkeys(item_ids):
+            entry = self._entries.get(item_id)
+            if entry is not None and now - entry[0] < self.ttl_seconds:
+                found[item_id] = entry[1]
+            else:
+                missing.append(item_id)
+        if missing:
+            fresh = item_titles(store, missing)
+            if len(self._entries) + len(fresh) > self.max_items:
+                self._entries = {}
+            self._entries.update((i, (now, title)) for i, title in fresh.items())
+            found.update(fresh)
+        return found
 
 
 def kg_paths(store: GraphStore, user_id: str, item_id: str, limits: ExpansionLimits) -> list[Row]:

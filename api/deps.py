@@ -17,7 +17,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
-from tailgraph.api.candidates import ExpansionLimits
+from tailgraph.api.candidates import ExpansionLimits, TitleCache
 from tailgraph.api.errors import RETRY_AFTER_SECONDS
 from tailgraph.api.metrics import Metrics
 from tailgraph.api.model_registry import ModelRegistry
@@ -70,6 +70,7 @@ class ServiceState:
         factory = (lambda: text_encoder) if text_encoder is not None else None
         self.texts = TextIndex(factory or _encoder_factory(settings))
         self.vectors = VectorSource()
+        self.titles = TitleCache()
         self.metrics = Metrics()
         self._lock = threading.Lock()
         self._store_error: tuple[float, str] | None = None  # (monotonic time, message)

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from tailgraph.api import neighbours
 from tailgraph.api.scoring import Scorer
 from tailgraph.errors import ConfigurationError, NotFoundError
 from tailgraph.gnn.artefacts import LearnedEmbeddings, load_embeddings
@@ -88,7 +89,9 @@ class ModelRegistry:
             if name not in self._scorers:
                 directory = self._dirs[name]
                 self._scorers[name] = Scorer(
-                    load_embeddings(directory), trained_at=_trained_at(directory)
+                    load_embeddings(directory),
+                    trained_at=_trained_at(directory),
+                    neighbours=neighbours.load(directory),
                 )
             return self._scorers[name]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tailgraph.api import candidates as cand
-from tailgraph.api.candidates import Candidate, ExpansionLimits
+from tailgraph.api.candidates import Candidate, ExpansionLimits, TitleCache
 from tailgraph.api.metrics import Metrics
 from tailgraph.api.rerank import rank, tail_adjusted
 from tailgraph.api.schemas import (
@@ -87,13 +87,14 @@ def recommend(
     sources: Collection[str] | None = None,
     vectors: VectorSource | None = None,
     metrics: Metrics | None = None,
+    titles: TitleCache | None = None,
 ) -> Recommendations:
     """Top-``k`` items for a stored user (see :func:`rank_profile`)."""
     if entity_id is not None:
         cand.require_entities(store, [entity_id])
     profile = user_profile(store, scorer, user_id, limits, exclude_seen)
     request = Request(k, tail_weight, tuple(sources or cand.SELECTABLE), entity_id)
-    return rank_profile(store, scorer, profile, request, limits, vectors, metrics)
+    return rank_profile(store, scorer, profile, request, limits, vectors, metrics, titles)
 
 
 def gather(
@@ -114,6 +115,8 @@ def gather(
         exclude_seen=profile.exclude_seen_in_graph,
         exclude=profile.exclude if profile.user_id is None else (),
         sources=wanted,
+        precomputed=scorer.neighbours,
+        seen=profile.exclude,
     )
 
     def propose(source: str, found: Iterable[tuple[str, float]]) -> None:
@@ -147,11 +150,13 @@ def rank_profile(
     limits: ExpansionLimits,
     vectors: VectorSource | None = None,
     metrics: Metrics | None = None,
+    titles: TitleCache | None = None,
 ) -> Recommendations:
     """Gather, filter by entity, fill to ``k`` from the model's ranking, score, re-rank, cut.
 
     If fewer than ``k`` candidates remain, the model's best catalogue items (under an entity
     filter: the best of that entity's items) fill the list with source ``catalogue``.
+    ``titles`` (a cache) saves the titles' round trip.
     """
     pool = gather(store, scorer, profile, request, limits, vectors)
     if request.entity_id is not None:
@@ -170,11 +175,12 @@ def rank_profile(
     model_scores = scorer.score(profile.vector, ids)
     adjusted = tail_adjusted(model_scores, scorer.penalty(ids), request.tail_weight)
     order = rank(ids, adjusted)[: request.k]
-    titles = cand.item_titles(store, [ids[i] for i in order])
+    shown = [ids[i] for i in order]
+    named = titles.get(store, shown) if titles is not None else cand.item_titles(store, shown)
     items = [
         RecommendedItem(
             item_id=ids[i],
-            title=titles.get(ids[i]),
+            title=named.get(ids[i]),
             score=float(adjusted[i]),
             model_score=float(model_scores[i]),
             rank=position,

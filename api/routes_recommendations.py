@@ -51,7 +51,7 @@ def anonymous_recommendations(
         body.k, body.tail_weight, tuple(body.sources or SELECTABLE), body.entity_id
     )
     return recommender.rank_profile(
-        store, scorer, profile, request, limits, state.vectors, state.metrics
+        store, scorer, profile, request, limits, state.vectors, state.metrics, state.titles
     )
 
 

@@ -88,6 +88,7 @@ def recommendations(
         sources=sources,
         vectors=state.vectors,
         metrics=state.metrics,
+        titles=state.titles,
     )
 
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from tailgraph.api.neighbours import ItemNeighbours
 from tailgraph.api.rerank import popularity_penalty
 from tailgraph.api.schemas import UserVectorKind
 from tailgraph.errors import ArtefactError, ConflictError
@@ -66,7 +67,13 @@ class _Catalogue:
 class Scorer:
     """Id-indexed view of one model's embeddings, built once when the model is loaded."""
 
-    def __init__(self, embeddings: LearnedEmbeddings, *, trained_at: float | None = None) -> None:
+    def __init__(
+        self,
+        embeddings: LearnedEmbeddings,
+        *,
+        trained_at: float | None = None,
+        neighbours: Mapping[str, ItemNeighbours] | None = None,
+    ) -> None:
         user = np.asarray(embeddings.user, dtype=np.float32)
         item = np.asarray(embeddings.item, dtype=np.float32)
         popularity = np.asarray(embeddings.item_popularity, dtype=np.float64)
@@ -91,6 +98,8 @@ class Scorer:
         self._user_index = {uid: row for row, uid in enumerate(embeddings.user_ids)}
         self._catalogue = _Catalogue.build(list(embeddings.item_ids), item, popularity)
         self._write_lock = threading.Lock()
+        # precomputed item neighbours by candidate source (collaborative / knowledge), if any
+        self.neighbours: dict[str, ItemNeighbours] = dict(neighbours or {})
 
     @property
     def item_ids(self) -> tuple[str, ...]:

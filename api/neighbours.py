@@ -1,0 +1,180 @@
+"""Item neighbours precomputed from the graph, so serving expands candidates in one hop.
+
+Walking user -> seed item <- co-user -> candidate (or seed -> entity <- candidate) in the
+graph reads thousands of rows per request (tens of milliseconds; more through a hub item with
+100k raters or a hub entity). Precomputed once after training, each is one lookup per seed:
+
+    co(i, j)    = users (collaborative) or KG entities (knowledge) linked to both i and j
+    score(i, j) = co(i, j) / sqrt(deg(i) deg(j))     (cosine of the binary link columns)
+
+Each item keeps its ``k`` best-scoring others; the cosine keeps hub items from topping every
+list. A request's candidates are the union of its seeds' neighbours, support = the summed
+co-counts (co-users, or seed-entity paths, reaching the item), as the Cypher sources count.
+
+Stored next to the model as ``neighbours.npz``: per kind ``<kind>_rows`` (I, k) int32 with -1
+padding and ``<kind>_counts`` (I, k) int32, plus ``item_ids``; loaded with that model.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from tailgraph import cypher
+from tailgraph.errors import ArtefactError
+from tailgraph.graph.store import GraphStore
+
+FILE_NAME = "neighbours.npz"
+BLOCK = 512  # items per block of the co-occurrence product (BLOCK x I dense floats in memory)
+
+
+@dataclass(frozen=True)
+class ItemNeighbours:
+    """Top-K co-interacted items per item, as row indices into ``item_ids``."""
+
+    item_ids: tuple[str, ...]
+    rows: np.ndarray  # (I, k) int32 row indices, -1 where an item has fewer neighbours
+    counts: np.ndarray  # (I, k) int32 users who interacted with both items
+    index: dict[str, int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.rows.shape != self.counts.shape or self.rows.shape[0] != len(self.item_ids):
+            raise ArtefactError(
+                f"neighbour arrays {self.rows.shape}/{self.counts.shape} do not match "
+                f"{len(self.item_ids)} items"
+            )
+        object.__setattr__(self, "index", {iid: r for r, iid in enumerate(self.item_ids)})
+
+    def of(self, item_id: str) -> list[tuple[str, int]]:
+        """``(neighbour id, co-interacting users)`` of one item, best first ([] if unknown)."""
+        row = self.index.get(item_id)
+        if row is None:
+            return []
+        return [
+            (self.item_ids[j], int(c))
+            for j, c in zip(self.rows[row], self.counts[row], strict=True)
+            if j >= 0
+        ]
+
+    def candidates(
+        self, seeds: Iterable[str], exclude: Collection[str], limit: int
+    ) -> list[tuple[str, int]]:
+        """Union of the seeds' neighbours not in ``exclude`` nor a seed: ``(id, support)``,
+        best support first (ties by id), at most ``limit``."""
+        seeds = list(seeds)
+        support: Counter[str] = Counter()
+        for seed in seeds:
+            for item_id, count in self.of(seed):
+                support[item_id] += count
+        for item_id in (*seeds, *exclude):
+            support.pop(item_id, None)
+        return sorted(support.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
+
+
+def compute(
+    user: np.ndarray, item: np.ndarray, item_ids: Sequence[str], k: int, *, block: int = BLOCK
+) -> ItemNeighbours:
+    """Top-``k`` cosine neighbours of every item from (linker, item) row pairs; the linker is a
+    user (interactions) or a KG entity (triples)."""
+    n_items = len(item_ids)
+    user = np.asarray(user, dtype=np.int64)
+    item = np.asarray(item, dtype=np.int64)
+    n_users = int(user.max()) + 1 if user.size else 0
+    matrix = sparse.csr_matrix(
+        (np.ones(user.size, dtype=np.float32), (user, item)), shape=(n_users, n_items)
+    )
+    matrix.data[:] = 1.0  # repeated pairs count once
+    by_item = matrix.T.tocsr()
+    popularity = np.asarray(matrix.sum(axis=0), dtype=np.float64).ravel()
+    scale = 1.0 / np.sqrt(np.where(popularity > 0, popularity, np.inf))
+    k = max(0, min(k, n_items - 1))
+    rows = np.full((n_items, k), -1, dtype=np.int32)
+    counts = np.zeros((n_items, k), dtype=np.int32)
+    if k == 0:
+        return ItemNeighbours(tuple(item_ids), rows, counts)
+    for start in range(0, n_items, block):
+        stop = min(start + block, n_items)
+        co = (by_item[start:stop] @ matrix).toarray()  # (b, I) co-interaction counts
+        co[np.arange(stop - start), np.arange(start, stop)] = 0.0
+        score = co * scale[start:stop, None] * scale[None, :]
+        top = np.argpartition(-score, k - 1, axis=1)[:, :k]
+        top_score = np.take_along_axis(score, top, axis=1)
+        order = np.lexsort((top, -top_score), axis=1)  # score desc, then row (deterministic)
+        top = np.take_along_axis(top, order, axis=1)
+        top_count = np.take_along_axis(co, top, axis=1).astype(np.int32)
+        rows[start:stop] = np.where(top_count > 0, top, -1)
+        counts[start:stop] = top_count
+    return ItemNeighbours(tuple(item_ids), rows, counts)
+
+
+def save(directory: Path, kinds: Mapping[str, ItemNeighbours]) -> Path:
+    """Write ``<directory>/neighbours.npz`` (all kinds must share one item order)."""
+    path = Path(directory) / FILE_NAME
+    arrays: dict[str, np.ndarray] = {}
+    item_ids: tuple[str, ...] | None = None
+    for kind, neighbours in kinds.items():
+        if item_ids is not None and neighbours.item_ids != item_ids:
+            raise ArtefactError("neighbour kinds disagree on the item order")
+        item_ids = neighbours.item_ids
+        arrays[f"{kind}_rows"] = neighbours.rows
+        arrays[f"{kind}_counts"] = neighbours.counts
+    np.savez(path, item_ids=np.asarray(item_ids or (), dtype=str), **arrays)
+    return path
+
+
+def load(directory: Path) -> dict[str, ItemNeighbours]:
+    """The neighbour kinds saved in ``directory`` ({} when there are none)."""
+    path = Path(directory) / FILE_NAME
+    if not path.is_file():
+        return {}
+    try:
+        with np.load(path) as data:
+            item_ids = tuple(str(i) for i in data["item_ids"])
+            kinds = [name.removesuffix("_rows") for name in data.files if name.endswith("_rows")]
+            return {
+                kind: ItemNeighbours(item_ids, data[f"{kind}_rows"], data[f"{kind}_counts"])
+                for kind in kinds
+            }
+    except (OSError, KeyError, ValueError) as e:
+        raise ArtefactError(f"cannot read {path}: {e}") from e
+
+
+def precompute(
+    store: GraphStore, directory: Path, k: int = 20, *, page_size: int = 5000
+) -> dict[str, ItemNeighbours]:
+    """Compute top-``k`` collaborative and knowledge neighbours from ``store``; save them."""
+    ids: dict[str, list[str]] = {"User": [], "Item": []}
+    for label, found in ids.items():
+        query = cypher.render("export_node_ids", store.dialect, {"User", "Item"}, label=label)
+        while True:
+            rows = store.run(query, {"skip": len(found), "limit": page_size}, read_only=True)
+            found.extend(str(r["id"]) for r in rows)
+            if len(rows) < page_size:
+                break
+    user_index = {uid: r for r, uid in enumerate(ids["User"])}
+    item_index = {iid: r for r, iid in enumerate(ids["Item"])}
+    users: list[int] = []
+    items: list[int] = []
+    query = cypher.load("export_interactions")
+    for start in range(0, len(ids["User"]), page_size):
+        page = ids["User"][start : start + page_size]
+        for row in store.run(query, {"ids": page}, read_only=True):
+            users.append(user_index[str(row["user"])])
+            items.append(item_index[str(row["item"])])
+    entity_index: dict[str, int] = {}
+    linked: list[int] = []
+    entities: list[int] = []
+    for row in store.run(cypher.load("export_item_entities"), read_only=True):
+        linked.append(item_index[str(row["item_id"])])
+        entities.append(entity_index.setdefault(str(row["entity_id"]), len(entity_index)))
+    kinds = {
+        "collaborative": compute(np.asarray(users), np.asarray(items), ids["Item"], k),
+        "knowledge": compute(np.asarray(entities), np.asarray(linked), ids["Item"], k),
+    }
+    save(directory, kinds)
+    return kinds

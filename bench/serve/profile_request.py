@@ -1,0 +1,103 @@
+"""Where one recommendation request's time goes, measured in-process on the benchmark store.
+
+Runs ``recommender.recommend`` (the route's whole body) for sampled users with every store
+query timed by its ``cypher/`` file name, then the response serialisation; prints JSON: mean
+milliseconds per phase (each Cypher query, Python/numpy scoring and merging = the rest,
+serialisation) and the top functions of a cProfile of the same requests. Reads settings from
+the ``TAILGRAPH_*`` environment (``run.py`` sets it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import cProfile
+import io
+import json
+import pstats
+import time
+from pathlib import Path
+
+from tailgraph import cypher
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=Path, required=True)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--k", type=int, default=20)
+    args = parser.parse_args()
+
+    from tailgraph.api import recommender
+    from tailgraph.api.deps import ServiceState
+    from tailgraph.settings import get_settings
+
+    state = ServiceState(get_settings())
+    store, scorer = state.store(), state.scorer()
+    names = {cypher.load(name): name for name in cypher.available()}
+    spent: collections.Counter[str] = collections.Counter()
+    calls: collections.Counter[str] = collections.Counter()
+    run = store.run
+
+    def timed(query, parameters=None, *, read_only=False):  # noqa: ANN001, ANN202
+        started = time.perf_counter()
+        try:
+            return run(query, parameters, read_only=read_only)
+        finally:
+            name = names.get(query, "vector_index" if "vector" in query.lower() else "other")
+            spent[name] += time.perf_counter() - started
+            calls[name] += 1
+
+    store.run = timed  # type: ignore[method-assign]
+    users = json.loads(args.users.read_text())
+    state.vectors.ready(store, scorer.dimension)
+
+    def one(user_id: str) -> bytes:
+        result = recommender.recommend(
+            store, scorer, user_id, args.k, limits=state.limits, vectors=state.vectors,
+            metrics=state.metrics,
+        )
+        started = time.perf_counter()
+        body = result.model_dump_json().encode()
+        spent["serialisation"] += time.perf_counter() - started
+        return body
+
+    for user_id in users[:20]:  # warm-up
+        one(user_id)
+    spent.clear()
+    calls.clear()
+    started = time.perf_counter()
+    sample = users[: args.requests]
+    for user_id in sample:
+        one(user_id)
+    total = time.perf_counter() - started
+    n = len(sample)
+    per_request_calls = {k: v / n for k, v in calls.items()}
+    cypher_ms = sum(v for k, v in spent.items() if k != "serialisation") * 1000 / n
+    phases = {f"cypher:{k}": round(v * 1000 / n, 3) for k, v in spent.most_common()
+              if k != "serialisation"}
+    phases["cypher_total"] = round(cypher_ms, 3)
+    phases["serialisation"] = round(spent["serialisation"] * 1000 / n, 3)
+    phases["python_scoring_merge"] = round(
+        total * 1000 / n - cypher_ms - phases["serialisation"], 3
+    )
+    phases["request_total"] = round(total * 1000 / n, 3)
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for user_id in users[:50]:
+        one(user_id)
+    profiler.disable()
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
+    print(json.dumps({
+        "requests": n,
+        "phases_ms": phases,
+        "query_calls_per_request": per_request_calls,
+        "cprofile_top_cumulative_50_requests": text.getvalue().splitlines()[:60],
+    }))
+    state.close()
+
+
+if __name__ == "__main__":
+    main()
