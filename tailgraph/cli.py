@@ -190,7 +190,8 @@ def train(
 
 def run_train(settings: Settings, store, *, model: str, epochs: int | None, seed: int,
               protocol: str = "random"):  # noqa: ANN001, ANN201
-    """Train one model from the store into ``<artefacts>/current``."""
+    """Train one model from the store into ``<artefacts>/current``, plus serving neighbours."""
+    from tailgraph.api.neighbours import precompute
     from tailgraph.gnn.config import TrainConfig
     from tailgraph.gnn.pipeline import train_from_store
 
@@ -199,7 +200,11 @@ def run_train(settings: Settings, store, *, model: str, epochs: int | None, seed
         config.epochs = epochs
     if settings.device:
         config.device = settings.device
-    return train_from_store(store, config, settings.artefacts_dir / "current", protocol=protocol)
+    directory = settings.artefacts_dir / "current"
+    result = train_from_store(store, config, directory, protocol=protocol)
+    # Top-K item neighbours let the service expand candidates without 2-hop graph queries.
+    precompute(store, directory)
+    return result
 
 
 def _numbers(raw: list[str]) -> list[int]:
@@ -266,8 +271,14 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
-    """Run the recommendation API with uvicorn."""
+    """Run the recommendation API with uvicorn (one worker per process is fastest here)."""
+    import os
+
     import uvicorn
+
+    # BLAS threads fight the request threads for the cores (measured in bench/serve/).
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
 
     uvicorn.run(
         "tailgraph.api.app:create_app", factory=True, host=host, port=port, workers=workers

@@ -79,6 +79,7 @@ def test_pipeline_end_to_end(env: dict[str, str]) -> None:
     trained = invoke(env, "train", "--epochs", "25", "--seed", "1")
     metrics = json_block(trained)
     artefacts = Path(env["TAILGRAPH_ARTEFACTS_DIR"]) / "current"
+    assert (artefacts / "neighbours.npz").is_file(), "serving neighbours were not precomputed"
     history = json.loads((artefacts / "metrics.json").read_text())["history"]
     assert history[-1]["loss"] < history[0]["loss"], "training did not lower the loss"
     # Random full-catalogue ranking finds about 20/75 of a user's test items in the top 20.
