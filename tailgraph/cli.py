@@ -175,13 +175,16 @@ def train(
     model: Annotated[str, typer.Option(help="tailgnn | lightgcn | bprmf")] = "tailgnn",
     epochs: Annotated[int | None, typer.Option(help="Maximum epochs.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for split and initialisation.")] = 0,
-    protocol: Annotated[str, typer.Option(help="random | temporal | cold-items")] = "random",
+    protocol: Annotated[str, typer.Option(help="random | temporal | cold")] = "random",
+    recommend_k: Annotated[
+        int, typer.Option(help="RECOMMENDED relationships written per user (0: none).")
+    ] = 20,
 ) -> None:
     """Export the graph, train a model with BPR, evaluate on test, save artefacts, write back."""
     settings = get_settings()
     try:
         result = run_train(settings, _store(settings), model=model, epochs=epochs, seed=seed,
-                           protocol=protocol)
+                           protocol=protocol, recommend_k=recommend_k)
     except TailGraphError as e:
         _fail(e)
     typer.echo(f"model {result.version} saved in {result.artefacts_dir}")
@@ -189,7 +192,7 @@ def train(
 
 
 def run_train(settings: Settings, store, *, model: str, epochs: int | None, seed: int,
-              protocol: str = "random"):  # noqa: ANN001, ANN201
+              protocol: str = "random", recommend_k: int = 20):  # noqa: ANN001, ANN201
     """Train one model from the store into ``<artefacts>/current``, plus serving neighbours."""
     from tailgraph.api.neighbours import precompute
     from tailgraph.gnn.config import TrainConfig
@@ -201,7 +204,8 @@ def run_train(settings: Settings, store, *, model: str, epochs: int | None, seed
     if settings.device:
         config.device = settings.device
     directory = settings.artefacts_dir / "current"
-    result = train_from_store(store, config, directory, protocol=protocol)
+    result = train_from_store(store, config, directory, protocol=protocol,
+                              recommend_k=recommend_k)
     # Top-K item neighbours let the service expand candidates without 2-hop graph queries.
     precompute(store, directory)
     return result

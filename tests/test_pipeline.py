@@ -76,7 +76,7 @@ def test_pipeline_end_to_end(env: dict[str, str]) -> None:
     assert encoded["labels"]["Item"]["written"] == 75
     assert json_block(invoke(env, "encode"))["texts_encoded"] == 0, "unchanged text re-encoded"
 
-    trained = invoke(env, "train", "--epochs", "25", "--seed", "1")
+    trained = invoke(env, "train", "--epochs", "25", "--seed", "1", "--recommend-k", "5")
     metrics = json_block(trained)
     artefacts = Path(env["TAILGRAPH_ARTEFACTS_DIR"]) / "current"
     assert (artefacts / "neighbours.npz").is_file(), "serving neighbours were not precomputed"
@@ -119,5 +119,5 @@ def test_pipeline_end_to_end(env: dict[str, str]) -> None:
     assert "stopped" in invoke(env, "db", "status")
     invoke(env, "db", "start")
     after_restart = counts(invoke(env, "ingest", "--synthetic-users", "150", "--seed", "3"))
-    assert after_restart.pop("[:RECOMMENDED]") > 0, "training wrote no RECOMMENDED edges"
+    assert after_restart.pop("[:RECOMMENDED]") == 150 * 5, "not 5 RECOMMENDED edges per user"
     assert after_restart == first, "data did not survive a stop/start"
