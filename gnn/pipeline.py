@@ -41,6 +41,7 @@ class PipelineResult:
     train: TrainResult
     split: InteractionSplit
     written: dict[str, int]  # label -> nodes given `embedding`; RECOMMENDED -> edges written
+    snapshot: GraphSnapshot  # what was exported (baselines can train on the very same split)
 
 
 def split_snapshot(snapshot: GraphSnapshot, protocol: str, seed: int) -> InteractionSplit:
@@ -133,4 +134,4 @@ def train_from_store(
         store, snapshot.user_ids, snapshot.item_ids, result.user_embeddings,
         result.item_embeddings, seen, k=recommend_k, model=config.model, version=version,
     )
-    return PipelineResult(directory, version, metrics["test"], result, split, written)
+    return PipelineResult(directory, version, metrics["test"], result, split, written, snapshot)
