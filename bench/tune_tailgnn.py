@@ -23,25 +23,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import (
-    INTERACTS,
-    NODE_TYPES,
-    bipartite_adjacency,
     build_hetero_data,
-    kg_edges,
 )
 from tailgraph.gnn.evaluate import evaluate
+from tailgraph.gnn.experiment import load_snapshot, save_snapshot
 from tailgraph.gnn.models.registry import build_model
 from tailgraph.gnn.models.tailgnn import TailGNN
 from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.gnn.split import InteractionSplit
 from tailgraph.gnn.train import make_score_fn, train
-from tailgraph.graph.export import GraphSnapshot, Interactions
+from tailgraph.graph.export import GraphSnapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = ROOT / "data" / "ml100k-snapshot.npz"
@@ -54,46 +50,6 @@ REPORTED = (
 
 
 # --------------------------------------------------------------------------- snapshot cache
-
-
-def save_snapshot(snapshot: GraphSnapshot, path: Path) -> None:
-    """Write ``snapshot`` to ``path`` atomically (temp file in the same folder, then rename)."""
-    arrays: dict[str, np.ndarray] = {}
-    for label in LABELS:
-        arrays[f"ids_{label}"] = np.asarray(snapshot.ids(label), dtype=str)
-        arrays[f"text_{label}"] = snapshot.text[label]
-        arrays[f"has_text_{label}"] = snapshot.has_text[label]
-    inter = snapshot.interactions
-    for name in ("user", "item", "rating", "ts"):
-        arrays[f"inter_{name}"] = getattr(inter, name)
-    keys = sorted(snapshot.kg_edges)
-    arrays["kg_keys"] = np.asarray(["|".join(k) for k in keys], dtype=str)
-    for n, key in enumerate(keys):
-        arrays[f"kg_src_{n}"], arrays[f"kg_dst_{n}"] = snapshot.kg_edges[key]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".npz", dir=path.parent)
-    os.close(fd)
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
-
-
-def read_snapshot(path: Path) -> GraphSnapshot:
-    """Inverse of :func:`save_snapshot`."""
-    with np.load(path, allow_pickle=False) as z:
-        ids = {label: [str(x) for x in z[f"ids_{label}"]] for label in LABELS}
-        kg = {}
-        for n, key in enumerate(z["kg_keys"]):
-            head, rel, tail = str(key).split("|")
-            kg[(head, rel, tail)] = (z[f"kg_src_{n}"], z[f"kg_dst_{n}"])
-        return GraphSnapshot(
-            user_ids=ids["User"], item_ids=ids["Item"], entity_ids=ids["Entity"],
-            text={label: z[f"text_{label}"] for label in LABELS},
-            has_text={label: z[f"has_text_{label}"] for label in LABELS},
-            interactions=Interactions(
-                z["inter_user"], z["inter_item"], z["inter_rating"], z["inter_ts"]
-            ),
-            kg_edges=kg,
-        )
 
 
 def build_snapshot() -> GraphSnapshot:
@@ -121,7 +77,7 @@ def build_snapshot() -> GraphSnapshot:
 def load_or_build_snapshot(path: Path = SNAPSHOT) -> GraphSnapshot:
     """The cached snapshot if present, else build and cache it."""
     if path.is_file():
-        return read_snapshot(path)
+        return load_snapshot(path)
     snapshot = build_snapshot()
     save_snapshot(snapshot, path)
     return snapshot
@@ -144,25 +100,15 @@ def text_only_metrics(snapshot: GraphSnapshot, split: InteractionSplit) -> dict[
 
 
 def build_tailgnn(data: HeteroData, config: TrainConfig) -> TailGNN:
-    """TailGNN with every option in ``config`` (the registry passes only the common ones)."""
-    n_users, n_items = int(data["user"].num_nodes), int(data["item"].num_nodes)
-    torch.manual_seed(config.seed)
-    adj = bipartite_adjacency(data[INTERACTS].edge_index, n_users, n_items)
-    popularity = torch.bincount(data[INTERACTS].edge_index[1], minlength=n_items)
-    return TailGNN(
-        {t: int(data[t].num_nodes) for t in NODE_TYPES},
-        adj,
-        kg_edges(data),
-        {t: data[t].x for t in NODE_TYPES},
-        {t: data[t].has_text for t in NODE_TYPES},
-        popularity > 0,
-        dim=config.dim,
-        layers=config.layers,
-        id_dropout=config.id_dropout,
-        content_dropout=config.extra.get("content_dropout", 0.0),
-        normalize_items=config.extra.get("normalize_items", False),
-        min_entity_degree=config.extra.get("min_entity_degree", 1),
-    )
+    """TailGNN with the variant's options from ``config.extra`` (each one off unless named)."""
+    options = {
+        "content_dropout": config.extra.get("content_dropout", 0.0),
+        "normalize_items": config.extra.get("normalize_items", False),
+        "min_entity_degree": config.extra.get("min_entity_degree", 1),
+    }
+    model = build_model(data, replace(config, **options))
+    assert isinstance(model, TailGNN)
+    return model
 
 
 def run_variant(
