@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import time
@@ -49,7 +50,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
-    record: dict = {"args": vars(args) | {"out": str(args.out)}, "stages": {}}
+    record: dict = {"args": vars(args) | {"out": str(args.out)}, "stages": {},
+                    "load_average_before": os.getloadavg()}
     record["platform"] = {
         "machine": platform.platform(),
         "cpus": torch.get_num_threads(),
@@ -104,6 +106,7 @@ def main() -> None:
     record["peak_rss_gib"] = round(peak_rss_gib(), 2)
     if torch.cuda.is_available():
         record["peak_cuda_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    record["load_average_after"] = os.getloadavg()
     record["test_metrics"] = {k: round(v, 4) for k, v in result.test.flat().items()
                               if k.endswith("@20")}
     print(json.dumps(record, indent=2))
