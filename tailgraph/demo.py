@@ -78,7 +78,7 @@ def run_demo(settings: Settings, *, dataset: str = "ml-100k", epochs: int | None
     record["test_metrics"] = result.metrics
 
     _stage("6/6 evaluate (same split, same test users) and recommend")
-    record["baselines"] = _baselines(result)
+    record["baselines"] = _baselines(result, epochs)
     _print_metrics({"tailgnn": result.metrics, **record["baselines"]})
     _print_samples(settings, store)
 
@@ -94,7 +94,7 @@ def run_demo(settings: Settings, *, dataset: str = "ml-100k", epochs: int | None
     return record
 
 
-def _baselines(result: Any) -> dict[str, dict[str, float]]:
+def _baselines(result: Any, epochs: int | None = None) -> dict[str, dict[str, float]]:
     """Baselines' test metrics on the demo's own split (full ranking, same exclusions)."""
     from tailgraph.gnn.config import TrainConfig
     from tailgraph.gnn.data import build_hetero_data
@@ -113,6 +113,8 @@ def _baselines(result: Any) -> dict[str, dict[str, float]]:
     for model in ("bpr_mf", "lightgcn"):
         typer.echo(f"training {model} on the same split ...")
         config = TrainConfig(model=model, seed=0)
+        if epochs is not None:
+            config.epochs = epochs
         metrics[model] = train(build_model(data, config), data, split, config).test.flat()
     return metrics
 
