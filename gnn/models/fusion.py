@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from tailgraph.gnn.evaluate import ScoreFn, evaluate
+from tailgraph.gnn.evaluate import ScoreFn, best_on_validation
 from tailgraph.gnn.split import InteractionSplit
 
 ALPHA_GRID = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
@@ -38,16 +38,7 @@ class Fusion:
         grid: tuple[float, ...] = ALPHA_GRID,
     ) -> tuple[Fusion, dict[str, float]]:
         """The α from ``grid`` with the best validation NDCG@20, and every α's score."""
-        scores: dict[str, float] = {}
-        best: Fusion | None = None
-        for alpha in grid:
-            model = cls(text, cf, alpha)
-            value = evaluate(model, split, part="valid", ks=(20,), metric_names=("ndcg",))
-            scores[f"alpha={alpha}"] = value.metrics["ndcg@20"]
-            if best is None or scores[f"alpha={alpha}"] > scores[f"alpha={best.alpha}"]:
-                best = model
-        assert best is not None
-        return best, scores
+        return best_on_validation(((f"alpha={a}", cls(text, cf, a)) for a in grid), split)
 
     def __call__(self, users: Tensor) -> Tensor:
         text = standardise(self.text(users).float())

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from tailgraph.errors import ConfigurationError
-from tailgraph.gnn.evaluate import evaluate
+from tailgraph.gnn.evaluate import best_on_validation
 from tailgraph.gnn.split import InteractionSplit
 
 MAX_ITEMS = 20_000
@@ -73,15 +73,9 @@ class ItemKNN:
         Returns it with ``{"neighbours=<k>": valid NDCG@20}`` for every candidate.
         """
         similarity = cosine_similarity(split.train, split.n_users, split.n_items)
-        best, scores = None, {}
-        for k in grid:
-            model = cls(similarity, split, k)
-            value = evaluate(model, split, part="valid", ks=(20,), metric_names=("ndcg",))
-            scores[f"neighbours={k}"] = value.metrics["ndcg@20"]
-            if best is None or scores[f"neighbours={k}"] > scores[f"neighbours={best.neighbours}"]:
-                best = model
-        assert best is not None
-        return best, scores
+        return best_on_validation(
+            ((f"neighbours={k}", cls(similarity, split, k)) for k in grid), split
+        )
 
     def __call__(self, users: Tensor) -> Tensor:
         rows = self.history[users.cpu().numpy()]

@@ -9,7 +9,6 @@ problems raise :class:`~tailgraph.errors.DataValidationError` naming file, line 
 from __future__ import annotations
 
 import csv
-import math
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from tailgraph.errors import DataValidationError
 from tailgraph.graph.loaders.recbole import snake_case
+from tailgraph.graph.loaders.values import parse_float
 from tailgraph.graph.records import NODE_LABELS, Dataset, Interaction, Triple
 
 GENRE_SEPARATOR = "|"
@@ -85,21 +85,6 @@ def require_value(row: dict[str, str], name: str, path: Path, line: int) -> str:
     value = row.get(name, "")
     if not value:
         raise DataValidationError("value is empty", source=path, line=line, field=name)
-    return value
-
-
-def parse_float(text: str, path: Path, line: int, field: str) -> float | None:
-    """A finite float, or None for an empty cell."""
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise DataValidationError(
-            f"expected a finite number, found {text!r}", source=path, line=line, field=field
-        )
     return value
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from tailgraph.errors import DataValidationError
+from tailgraph.graph.loaders.values import parse_float
 from tailgraph.graph.records import Dataset, Interaction, Triple
 
 FIELD_TYPES = ("token", "token_seq", "float", "float_seq")
@@ -131,14 +132,10 @@ def _column(entry: str, path: Path) -> Column:
 
 
 def _float(text: str, column: Column, path: Path, line: int) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
-        raise DataValidationError(
-            f"expected a finite number, found {text!r}", source=path, line=line, field=column.name
-        )
+    """A finite float from a non-empty cell (the same rule as the CSV and MovieLens loaders)."""
+    value = parse_float(text, path, line, column.name)
+    if value is None:
+        raise DataValidationError("value is empty", source=path, line=line, field=column.name)
     return value
 
 
