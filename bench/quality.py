@@ -32,6 +32,7 @@ from tailgraph.gnn.experiment import (
     split_paths,
 )
 from tailgraph.gnn.peers import export_split, load_peer_results, split_name
+from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.gnn.report import versions, write_report
 from tailgraph.graph.export import GraphSnapshot
 
@@ -74,6 +75,7 @@ def merge(parts: list[ExperimentResult]) -> ExperimentResult:
         splits={s: v for p in parts for s, v in p.splits.items()},
         config=first.config,
         seconds=sum(p.seconds for p in parts),
+        tradeoff=[point for p in parts for point in p.tradeoff],
     )
 
 
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="peer top-K JSON files computed on splits from --export-splits")
     parser.add_argument("--export-splits", type=Path,
                         help="write each split here (<dir>/ml100k-<protocol>-s<seed>.json)")
+    parser.add_argument("--export-only", action="store_true",
+                        help="only write the splits of --export-splits (for bench/peers)")
     parser.add_argument("--snapshot", type=Path, default=SNAPSHOT)
     parser.add_argument("--datasets-dir", type=Path, default=ROOT / "data" / "datasets")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -109,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
         split_paths(args.export_splits / f"{NAME}.json", args.protocols, args.seeds)
         if args.export_splits else {}
     )
+    if args.export_only:
+        if not args.export_splits:
+            parser.error("--export-only needs --export-splits DIR")
+        for (protocol, seed), path in targets.items():
+            split = split_snapshot(snapshot, protocol, seed)
+            export_split(snapshot, split, path, split_name(NAME, protocol, seed))
+            print(f"wrote {path}", flush=True)
+        return 0
     config = TrainConfig.from_dict(CONFIG.to_dict() | {"epochs": args.epochs})
     done: dict[str, list[ExperimentResult]] = {p: [] for p in args.protocols}
     finished: list[str] = []

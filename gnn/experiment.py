@@ -39,12 +39,18 @@ from tailgraph.gnn.models.text_only import TextOnly
 from tailgraph.gnn.peers import PeerRun, load_peer_results, split_name, topk_from_ids
 from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.gnn.split import InteractionSplit, sparse_users
-from tailgraph.gnn.train import make_score_fn, train
+from tailgraph.gnn.train import make_score_fn, tail_adjusted, train
 from tailgraph.graph.export import GraphSnapshot, Interactions
 
 SCORERS = ("mostpop", "itemknn", "text_only", "fusion")
 ALL_MODELS = ("mostpop", "itemknn", "bpr_mf", "lightgcn", "text_only", "fusion", "tailgnn")
 KS = (10, 20)
+# The inference-time tail_weight knob (gnn.train.tail_adjusted, the service's re-ranker) swept
+# on the already-fitted models: how much accuracy each model gives up for tail exposure.
+TAIL_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+TRADEOFF_MODELS = ("bpr_mf", "lightgcn", "itemknn", "tailgnn")
+TRADEOFF_METRICS = ("recall@20", "ndcg@20", "tailrecall@20", "itemcoverage@20", "giniindex@20",
+                    "averagepopularity@20", "cold/recall@20")
 DECILE_K = 20  # cut-off of the popularity-decile recall and of the exposure counts
 N_DECILES = 10
 LABELS = ("User", "Item", "Entity")
@@ -251,6 +257,31 @@ class _SeedModels:
         raise ConfigurationError(f"unknown model {name!r}; choose from {ALL_MODELS}")
 
 
+@dataclass
+class TradeoffPoint:
+    """One model's metrics on one seed's split at one ``tail_weight``."""
+
+    model: str
+    seed: int
+    tail_weight: float
+    metrics: dict[str, float]
+
+
+def tail_tradeoff(
+    model: str, seed: int, score_fn: ScoreFn, split: InteractionSplit,
+    tail_weights: Sequence[float],
+) -> list[TradeoffPoint]:
+    """Score ``score_fn`` re-ranked at each tail weight (same lists and exclusions as above)."""
+    popularity = torch.as_tensor(split.item_popularity())
+    points = []
+    for weight in tail_weights:
+        users, topk = score_function_topk(tail_adjusted(score_fn, popularity, weight), split)
+        metrics = score_topk(users, topk, split).metrics
+        kept = {key: metrics[key] for key in TRADEOFF_METRICS if key in metrics}
+        points.append(TradeoffPoint(model, seed, float(weight), kept))
+    return points
+
+
 # -- experiment ----------------------------------------------------------------------------------
 @dataclass
 class ExperimentResult:
@@ -264,6 +295,7 @@ class ExperimentResult:
     splits: dict[int, dict[str, Any]]  # seed -> split sizes, cold items, sparse users
     config: dict[str, Any]  # TrainConfig used by trained models (seed and model vary)
     seconds: float = 0.0
+    tradeoff: list[TradeoffPoint] = field(default_factory=list)  # the tail_weight sweep
 
     def summary(self) -> dict[str, dict[str, dict[str, float]]]:
         """``{model: {metric: {"mean", "std", "n"}}}`` over seeds (std: sample, ddof=1)."""
@@ -299,8 +331,12 @@ def run_experiment(
     name: str = "tailgraph",
     on_split: Callable[[int, InteractionSplit], None] | None = None,
     progress: bool = True,
+    tail_weights: Sequence[float] = TAIL_WEIGHTS,
 ) -> ExperimentResult:
     """Fit and score every model on every seed's ``protocol`` split of ``snapshot``.
+
+    The models in :data:`TRADEOFF_MODELS` are also scored at every ``tail_weights`` value
+    (``ExperimentResult.tradeoff``; an empty sequence skips the sweep).
 
     ``peer_runs`` (from :func:`gnn.peers.load_peer_results`) are scored on the split whose
     :func:`gnn.peers.split_name` (``name``, protocol, seed) they were computed on;
@@ -314,6 +350,7 @@ def run_experiment(
         base = replace(base, epochs=epochs)
     started = time.perf_counter()
     runs: list[ModelRun] = []
+    tradeoff: list[TradeoffPoint] = []
     splits: dict[int, dict[str, Any]] = {}
     bar = tqdm(total=len(seeds) * len(models), disable=not progress, unit="model", leave=False)
     for seed in seeds:
@@ -331,6 +368,8 @@ def run_experiment(
                 model, seed, scored.metrics, scored.subset_users, scored.decile_recall,
                 scored.exposure, seconds, extra.get("best_epoch"), extra,
             ))
+            if model in TRADEOFF_MODELS:
+                tradeoff += tail_tradeoff(model, seed, score_fn, split, tail_weights)
             bar.update()
         for peer in peer_runs:
             if peer.split_name == split_name(name, protocol, seed):
@@ -344,7 +383,7 @@ def run_experiment(
     return ExperimentResult(
         protocol=protocol, seeds=list(seeds), models=list(models), runs=runs,
         dataset=snapshot.summary(), splits=splits, config=base.to_dict(),
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, tradeoff=tradeoff,
     )
 
 

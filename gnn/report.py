@@ -7,6 +7,8 @@ Contents of ``out_dir``::
                                     and split statistics, seeds, library versions
     recall_by_decile-<protocol>.png recall@20 by item-popularity decile, one line per model
     lorenz-<protocol>.png           Lorenz curve of top-20 exposure over the catalogue
+    tail_tradeoff-<protocol>.png    the tail_weight sweep: NDCG@20 against tail recall@20 and
+                                    against coverage@20, one line per model
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from typing import Any
 import numpy as np
 
 from tailgraph.gnn import metrics as M
-from tailgraph.gnn.experiment import DECILE_K, N_DECILES, ExperimentResult, summarise
+from tailgraph.gnn.experiment import (
+    DECILE_K,
+    N_DECILES,
+    ExperimentResult,
+    TradeoffPoint,
+    summarise,
+)
 
 # (metric key, column title); best mean per column in bold (Gini: lowest)
 COLUMNS = (
@@ -87,6 +95,82 @@ def format_table(result: ExperimentResult) -> str:
     return "\n".join(lines)
 
 
+TRADEOFF_COLUMNS = (
+    ("recall@20", "Recall@20"),
+    ("ndcg@20", "NDCG@20"),
+    ("tailrecall@20", "Tail recall@20"),
+    ("itemcoverage@20", "Coverage@20"),
+    ("giniindex@20", "Gini@20"),
+    ("averagepopularity@20", "Avg popularity@20"),
+    ("cold/recall@20", "Cold-item recall@20"),
+)
+
+
+def tradeoff_means(points: list[TradeoffPoint]) -> dict[str, dict[float, dict[str, float]]]:
+    """``{model: {tail_weight: {metric: mean over seeds}}}`` of the sweep."""
+    grouped: dict[str, dict[float, dict[str, list[float]]]] = {}
+    for point in points:
+        cell = grouped.setdefault(point.model, {}).setdefault(point.tail_weight, {})
+        for key, value in point.metrics.items():
+            cell.setdefault(key, []).append(value)
+    return {
+        model: {w: {k: float(np.mean(v)) for k, v in cell.items()} for w, cell in weights.items()}
+        for model, weights in grouped.items()
+    }
+
+
+def format_tradeoff(result: ExperimentResult) -> str:
+    """Markdown table of the sweep: one row per (model, tail_weight), NDCG change vs weight 0."""
+    means = tradeoff_means(result.tradeoff)
+    keys = [k for k, _ in TRADEOFF_COLUMNS
+            if any(k in m for weights in means.values() for m in weights.values())]
+    titles = dict(TRADEOFF_COLUMNS)
+    lines = ["| Model | tail_weight | " + " | ".join(titles[k] for k in keys)
+             + " | NDCG@20 vs 0 |", "|---|---:|" + "---:|" * (len(keys) + 1)]
+    for model, weights in means.items():
+        base = weights.get(0.0, {}).get("ndcg@20")
+        for weight in sorted(weights):
+            row = weights[weight]
+            cells = [f"{row[k]:.4f}" if k in row else "—" for k in keys]
+            change = (f"{100 * (row['ndcg@20'] / base - 1):+.1f}%"
+                      if base and "ndcg@20" in row else "—")
+            lines.append(f"| {model} | {weight:g} | " + " | ".join(cells) + f" | {change} |")
+    return "\n".join(lines)
+
+
+def plot_tradeoff(result: ExperimentResult, out_dir: Path) -> str | None:
+    """NDCG@20 against tail recall@20 and coverage@20 along the sweep; the file name or None."""
+    if not result.tradeoff:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    name = f"tail_tradeoff-{result.protocol}.png"
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    for model, weights in tradeoff_means(result.tradeoff).items():
+        order = sorted(weights)
+        ndcg = [weights[w].get("ndcg@20", np.nan) for w in order]
+        for ax, key in zip(axes, ("tailrecall@20", "itemcoverage@20"), strict=True):
+            xs = [weights[w].get(key, np.nan) for w in order]
+            ax.plot(xs, ndcg, marker="o", label=model)
+            for x, y, w in zip(xs, ndcg, order, strict=True):
+                ax.annotate(f"{w:g}", (x, y), fontsize=6, xytext=(2, 2),
+                            textcoords="offset points")
+    axes[0].set(xlabel="tail-item recall@20", ylabel="NDCG@20")
+    axes[1].set(xlabel="item coverage@20")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"tail_weight sweep (points labelled by weight) — {result.protocol}, "
+                 f"mean over seeds {result.seeds}")
+    fig.tight_layout()
+    fig.savefig(out_dir / name, dpi=120)
+    plt.close(fig)
+    return name
+
+
 def _mean_deciles(result: ExperimentResult) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for model in dict.fromkeys(run.model for run in result.runs):
@@ -136,7 +220,8 @@ def plot(result: ExperimentResult, out_dir: Path) -> list[str]:
     fig.tight_layout()
     fig.savefig(out_dir / names[1], dpi=120)
     plt.close(fig)
-    return names
+    tradeoff = plot_tradeoff(result, out_dir)
+    return names + ([tradeoff] if tradeoff else [])
 
 
 def _run_json(run: Any) -> dict[str, Any]:
@@ -160,6 +245,10 @@ def results_document(results: list[ExperimentResult]) -> dict[str, Any]:
                 "seeds": r.seeds, "models": r.models, "config": r.config, "splits": r.splits,
                 "seconds": r.seconds, "summary": summarise(r.runs),
                 "runs": [_run_json(run) for run in r.runs],
+                "tail_tradeoff": {
+                    "weights_mean": tradeoff_means(r.tradeoff),
+                    "points": [vars(point) for point in r.tradeoff],
+                },
             }
             for r in results
         },
@@ -202,6 +291,14 @@ def markdown(results: list[ExperimentResult], plots: dict[str, list[str]]) -> st
             _choices(r), "",
         ]
         out += [f"![{name}]({name})" for name in plots.get(r.protocol, [])] + [""]
+        if r.tradeoff:
+            out += [
+                f"### `tail_weight` trade-off — `{r.protocol}`", "",
+                "The same fitted models re-ranked at inference by the service's knob: per user, "
+                "score − tail_weight × (max − min score) × log(1+pop)/log(1+max pop). Mean over "
+                "seeds; last column: NDCG@20 change against the model's own weight 0.", "",
+                format_tradeoff(r), "",
+            ]
     out += [
         "## How to read this", "",
         "- Every list is a full-catalogue ranking (never sampled) with the user's train and "

@@ -50,21 +50,44 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
+def popularity_penalty(popularity: torch.Tensor) -> torch.Tensor:
+    """Normalised log popularity in [0, 1] (zeros when nothing was interacted with); the same
+    definition as the service's re-ranker (:func:`tailgraph.api.rerank.popularity_penalty`)."""
+    logged = torch.log1p(popularity.float().clamp(min=0))
+    top = logged.max() if logged.numel() else logged.new_tensor(0.0)
+    return logged / top if top > 0 else torch.zeros_like(logged)
+
+
+def tail_adjusted(score_fn: ScoreFn, popularity: torch.Tensor, tail_weight: float) -> ScoreFn:
+    """``score_fn`` re-ranked towards the tail: per user, ``score - tail_weight * spread *
+    penalty(item)`` with ``spread`` = max - min of that user's scores, the service's
+    ``tail_weight`` knob applied to the whole catalogue. 0 keeps the order; 1 can move the most
+    popular item from first to last."""
+    if not tail_weight:
+        return score_fn
+    penalty = popularity_penalty(popularity)
+
+    def score(users: torch.Tensor) -> torch.Tensor:
+        scores = score_fn(users)
+        spread = scores.amax(dim=1, keepdim=True) - scores.amin(dim=1, keepdim=True)
+        return scores - tail_weight * spread * penalty.to(scores.device)
+
+    return score
+
+
 def make_score_fn(
     user_emb: torch.Tensor,
     item_emb: torch.Tensor,
     popularity: torch.Tensor | None = None,
     tail_weight: float = 0.0,
 ) -> ScoreFn:
-    """Dot-product scores, optionally minus ``tail_weight * log1p(popularity)``."""
-    penalty = None
-    if tail_weight and popularity is not None:
-        penalty = tail_weight * torch.log1p(popularity.to(item_emb.device).float())
+    """Dot-product scores, re-ranked by :func:`tail_adjusted` when ``tail_weight`` > 0."""
 
     def score(users: torch.Tensor) -> torch.Tensor:
-        scores = user_emb[users.to(user_emb.device)] @ item_emb.T
-        return scores - penalty if penalty is not None else scores
+        return user_emb[users.to(user_emb.device)] @ item_emb.T
 
+    if tail_weight and popularity is not None:
+        return tail_adjusted(score, popularity, tail_weight)
     return score
 
 

@@ -160,6 +160,8 @@ def run_model(model_name: str, args: argparse.Namespace, gpu_id: str) -> dict[st
     }
     if args.stopping_step is not None:
         overrides["stopping_step"] = args.stopping_step
+    if args.learning_rate is not None:
+        overrides["learning_rate"] = args.learning_rate
     config_files = [str(CONFIG_DIR / "base.yaml")]
     model_yaml = CONFIG_DIR / f"{model_name}.yaml"
     if model_yaml.exists():
@@ -269,6 +271,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--stopping-step", type=int, default=None, help="default: base.yaml")
+    parser.add_argument("--learning-rate", type=float, default=None, help="default: base.yaml")
     parser.add_argument("--topk", type=int, default=100)
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")

@@ -196,3 +196,17 @@ def test_temporal_protocol_and_sparse_users_are_reported(planted: GraphSnapshot)
     assert result.protocol == "temporal" and "cold/recall@20" not in run.metrics
     assert run.subset_users["sparse"] > 0 and "sparse/recall@20" in run.metrics
     assert result.splits[1]["sparse_users"] >= run.subset_users["sparse"]
+
+
+def test_tail_weight_sweep_trades_accuracy_for_the_tail(planted: GraphSnapshot) -> None:
+    config = TrainConfig(lr=0.01, batch_size=512, epochs=4)
+    result = run_experiment(planted, models=["mostpop", "bpr_mf"], protocol="cold", seeds=[2],
+                            config=config, progress=False, tail_weights=(0.0, 0.3, 1.0))
+    assert [(p.model, p.tail_weight) for p in result.tradeoff] == [
+        ("bpr_mf", 0.0), ("bpr_mf", 0.3), ("bpr_mf", 1.0)]  # mostpop is not swept
+    zero, mild, strong = (p.metrics for p in result.tradeoff)
+    plain = next(r.metrics for r in result.runs if r.model == "bpr_mf")
+    assert zero == {k: plain[k] for k in zero}  # weight 0 is the model's own ranking
+    assert "cold/recall@20" in zero
+    assert zero["averagepopularity@20"] > mild["averagepopularity@20"]
+    assert mild["averagepopularity@20"] > strong["averagepopularity@20"]

@@ -32,6 +32,7 @@ def test_report_files_and_plots(report_dir: Path) -> None:
     assert files == sorted([
         "report.md", "results.json", "recall_by_decile-random.png", "lorenz-random.png",
         "recall_by_decile-cold.png", "lorenz-cold.png",
+        "tail_tradeoff-random.png", "tail_tradeoff-cold.png",
     ])
     for name in files:
         if name.endswith(".png"):
@@ -139,3 +140,16 @@ def test_evaluation_reads_a_real_store(store, tmp_path: Path) -> None:
     doc = json.loads((out / "results.json").read_text())
     assert doc["dataset"]["users"] == 40 and doc["dataset"]["interactions"] > 0
     assert doc["protocols"]["random"]["summary"]["itemknn"]["recall@20"]["mean"] > 0
+
+
+def test_report_has_the_tail_weight_tradeoff(report_dir: Path) -> None:
+    text = (report_dir / "r" / "report.md").read_text()
+    section = text.split("### `tail_weight` trade-off — `random`")[1]
+    rows = [line for line in section.split("\n\n")[2].splitlines() if line.startswith("| itemknn")]
+    assert [row.split(" | ")[1] for row in rows] == [
+        "0", "0.05", "0.1", "0.15", "0.2", "0.3", "0.4", "0.5"]
+    assert rows[0].endswith("| +0.0% |")
+    document = json.loads((report_dir / "r" / "results.json").read_text())
+    sweep = document["protocols"]["random"]["tail_tradeoff"]
+    assert {p["model"] for p in sweep["points"]} == {"itemknn"}  # mostpop/text_only: not swept
+    assert len(sweep["points"]) == 8 * 2  # weights x seeds

@@ -82,3 +82,22 @@ def test_cpu_training_is_deterministic(planted_split) -> None:
     second = train(build_model(data, config), data, split, config)
     assert np.array_equal(first.item_embeddings, second.item_embeddings)
     assert first.history[-1]["loss"] == second.history[-1]["loss"]
+
+
+def test_tail_adjusted_is_the_services_tail_weight() -> None:
+    """Evaluation's full-catalogue re-ranking uses the same formula as api/rerank.py."""
+    from tailgraph.api.rerank import popularity_penalty as service_penalty
+    from tailgraph.api.rerank import tail_adjusted as service_adjusted
+    from tailgraph.gnn.train import popularity_penalty, tail_adjusted
+
+    generator = torch.Generator().manual_seed(0)
+    scores = torch.randn(3, 7, generator=generator, dtype=torch.float64)
+    popularity = torch.tensor([0, 1, 5, 40, 2, 0, 9])
+    assert np.allclose(popularity_penalty(popularity).numpy(), service_penalty(popularity.numpy()))
+    adjusted = tail_adjusted(lambda users: scores[users], popularity, 0.4)(torch.arange(3))
+    for user in range(3):
+        expected = service_adjusted(scores[user].numpy(), service_penalty(popularity.numpy()), 0.4)
+        assert np.allclose(adjusted[user].numpy(), expected)
+    unchanged = tail_adjusted(lambda users: scores[users], popularity, 0.0)(torch.arange(3))
+    assert torch.equal(unchanged, scores)
+    assert torch.equal(popularity_penalty(torch.zeros(4)), torch.zeros(4))
