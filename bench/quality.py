@@ -26,6 +26,7 @@ from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.experiment import (
     ALL_MODELS,
     ExperimentResult,
+    RunCache,
     load_snapshot,
     run_experiment,
     save_snapshot,
@@ -93,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="write each split here (<dir>/ml100k-<protocol>-s<seed>.json)")
     parser.add_argument("--export-only", action="store_true",
                         help="only write the splits of --export-splits (for bench/peers)")
+    parser.add_argument("--cache", type=Path, default=ROOT / "data" / "quality-cache",
+                        help="per-run results reused when settings and gnn code are unchanged")
+    parser.add_argument("--no-cache", action="store_true", help="refit everything")
     parser.add_argument("--snapshot", type=Path, default=SNAPSHOT)
     parser.add_argument("--datasets-dir", type=Path, default=ROOT / "data" / "datasets")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -134,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             done[protocol].append(run_experiment(
                 snapshot, models=args.models, protocol=protocol, seeds=[seed], config=config,
                 peer_runs=peer_runs, name=NAME, on_split=export,
+                cache=None if args.no_cache else RunCache(args.cache),
             ))
             finished.append(f"{protocol}/s{seed}")
             results = [merge(parts) for parts in done.values() if parts]

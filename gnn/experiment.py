@@ -13,6 +13,8 @@ item-popularity decile and per-item exposure. :func:`run_evaluation` writes the 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import tempfile
 import time
@@ -282,6 +284,66 @@ def tail_tradeoff(
     return points
 
 
+# -- per-run cache -------------------------------------------------------------------------------
+def code_fingerprint() -> str:
+    """Hash of every source file of ``tailgraph.gnn``: any change there invalidates the cache."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.rglob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+class RunCache:
+    """One JSON file per (protocol, seed, model) fitted and scored, so an interrupted or
+    extended evaluation (more seeds, peers added) refits nothing it has already scored.
+
+    An entry is used only if its key matches: model, protocol, seed, training config, dataset
+    and split statistics, tail weights and :func:`code_fingerprint` of the gnn package.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.code = code_fingerprint()
+
+    def key(self, model: str, protocol: str, seed: int, context: dict[str, Any]) -> str:
+        document = {"model": model, "protocol": protocol, "seed": seed, "code": self.code,
+                    **context}
+        return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()
+                              ).hexdigest()
+
+    def _path(self, model: str, protocol: str, seed: int) -> Path:
+        return self.directory / f"{protocol}-s{seed}-{model}.json"
+
+    def get(self, model: str, protocol: str, seed: int, key: str
+            ) -> tuple[ModelRun, list[TradeoffPoint]] | None:
+        path = self._path(model, protocol, seed)
+        if not path.is_file():
+            return None
+        document = json.loads(path.read_text(encoding="utf-8"))
+        if document.get("key") != key:
+            return None
+        run = document["run"]
+        run["exposure"] = np.asarray(run["exposure"], dtype=np.int64)
+        return ModelRun(**run), [TradeoffPoint(**point) for point in document["tradeoff"]]
+
+    def put(self, key: str, protocol: str, run: ModelRun, points: list[TradeoffPoint]) -> None:
+        path = self._path(run.model, protocol, run.seed)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        document = {"key": key, "run": vars(run) | {"exposure": run.exposure.tolist()},
+                    "tradeoff": [vars(point) for point in points]}
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(document, default=_jsonable), encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
 # -- experiment ----------------------------------------------------------------------------------
 @dataclass
 class ExperimentResult:
@@ -332,11 +394,13 @@ def run_experiment(
     on_split: Callable[[int, InteractionSplit], None] | None = None,
     progress: bool = True,
     tail_weights: Sequence[float] = TAIL_WEIGHTS,
+    cache: RunCache | None = None,
 ) -> ExperimentResult:
     """Fit and score every model on every seed's ``protocol`` split of ``snapshot``.
 
     The models in :data:`TRADEOFF_MODELS` are also scored at every ``tail_weights`` value
-    (``ExperimentResult.tradeoff``; an empty sequence skips the sweep).
+    (``ExperimentResult.tradeoff``; an empty sequence skips the sweep). With ``cache``, runs
+    already scored with the same settings and code are read back instead of refitted.
 
     ``peer_runs`` (from :func:`gnn.peers.load_peer_results`) are scored on the split whose
     :func:`gnn.peers.split_name` (``name``, protocol, seed) they were computed on;
@@ -359,17 +423,28 @@ def run_experiment(
             on_split(seed, split)
         splits[seed] = split.summary() | {"sparse_users": len(sparse_users(split))}
         fitter = _SeedModels(snapshot, split, replace(base, seed=seed), bar.set_postfix_str)
+        context = {"config": replace(base, seed=seed).to_dict(), "dataset": snapshot.summary(),
+                   "split": splits[seed], "tail_weights": list(tail_weights)}
         for model in models:
             bar.set_description(f"{protocol} seed {seed} {model}")
-            score_fn, seconds, extra = fitter.fit(model)
-            users, topk = score_function_topk(score_fn, split, max(KS))
-            scored = score_topk(users, topk, split)
-            runs.append(ModelRun(
-                model, seed, scored.metrics, scored.subset_users, scored.decile_recall,
-                scored.exposure, seconds, extra.get("best_epoch"), extra,
-            ))
-            if model in TRADEOFF_MODELS:
-                tradeoff += tail_tradeoff(model, seed, score_fn, split, tail_weights)
+            key = cache.key(model, protocol, seed, context) if cache else ""
+            cached = cache.get(model, protocol, seed, key) if cache else None
+            if cached is None:
+                score_fn, seconds, extra = fitter.fit(model)
+                users, topk = score_function_topk(score_fn, split, max(KS))
+                scored = score_topk(users, topk, split)
+                run = ModelRun(
+                    model, seed, scored.metrics, scored.subset_users, scored.decile_recall,
+                    scored.exposure, seconds, extra.get("best_epoch"), extra,
+                )
+                points = (tail_tradeoff(model, seed, score_fn, split, tail_weights)
+                          if model in TRADEOFF_MODELS else [])
+                if cache:
+                    cache.put(key, protocol, run, points)
+            else:
+                run, points = cached
+            runs.append(run)
+            tradeoff += points
             bar.update()
         for peer in peer_runs:
             if peer.split_name == split_name(name, protocol, seed):

@@ -132,6 +132,18 @@ class NegativeSampler:
         return items.view(-1, k)
 
 
+def content_view_loss(users: torch.Tensor, content_pos: torch.Tensor,
+                      full_neg_scores: torch.Tensor) -> torch.Tensor:
+    """BPR of each positive's text+KG view against the full-view negatives of the same step.
+
+    Users and negative scores are detached, so this trains only the content path (text
+    projection, KG layers) and leaves the collaborative ranking alone, while putting content
+    scores on the scale of trained items' scores: what a cold item needs to be ranked among them.
+    """
+    s_content = (users.detach() * content_pos.float()).sum(-1, keepdim=True)
+    return torch.nn.functional.softplus(full_neg_scores.detach() - s_content).mean()
+
+
 def _valid_key(ks: tuple[int, ...]) -> str:
     return f"ndcg@{20 if 20 in ks else max(ks)}"
 
@@ -188,6 +200,9 @@ def train(
                 s_pos = (u * out["item"][pos].float()).sum(-1, keepdim=True)
                 s_neg = torch.einsum("bd,bkd->bk", u, out["item"][neg].float())
                 loss = torch.nn.functional.softplus(s_neg - s_pos).mean()
+                if "item_content" in out:
+                    loss = loss + config.content_weight * content_view_loss(
+                        u, out["item_content"][pos], s_neg)
                 loss = loss + config.weight_decay * model.reg_loss(users, pos, neg.reshape(-1))
             optimiser.zero_grad(set_to_none=True)
             loss.backward()

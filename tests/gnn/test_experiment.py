@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -210,3 +211,29 @@ def test_tail_weight_sweep_trades_accuracy_for_the_tail(planted: GraphSnapshot) 
     assert "cold/recall@20" in zero
     assert zero["averagepopularity@20"] > mild["averagepopularity@20"]
     assert mild["averagepopularity@20"] > strong["averagepopularity@20"]
+
+
+def test_run_cache_reuses_only_matching_runs(planted: GraphSnapshot, tmp_path: Path) -> None:
+    from tailgraph.gnn.experiment import RunCache
+
+    config = TrainConfig(lr=0.01, batch_size=512, epochs=2)
+    kwargs = dict(models=["mostpop", "bpr_mf"], protocol="random", seeds=[3], progress=False,
+                  tail_weights=(0.0, 0.5))
+    fresh = run_experiment(planted, config=config, cache=RunCache(tmp_path), **kwargs)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["random-s3-bpr_mf.json", "random-s3-mostpop.json"]
+    again = run_experiment(planted, config=config, cache=RunCache(tmp_path), **kwargs)
+    assert [r.metrics for r in again.runs] == [r.metrics for r in fresh.runs]
+    assert [vars(p) for p in again.tradeoff] == [vars(p) for p in fresh.tradeoff]
+    assert np.array_equal(again.runs[1].exposure, fresh.runs[1].exposure)
+    # a cached entry is what gets read back (mark it), but only under the same settings
+    path = tmp_path / "random-s3-bpr_mf.json"
+    document = json.loads(path.read_text())
+    document["run"]["metrics"]["recall@20"] = -1.0
+    path.write_text(json.dumps(document))
+    marked = run_experiment(planted, config=config, cache=RunCache(tmp_path), **kwargs)
+    assert marked.runs[1].metrics["recall@20"] == -1.0
+    changed = run_experiment(planted, config=replace(config, lr=0.02), cache=RunCache(tmp_path),
+                             **kwargs)
+    assert changed.runs[1].metrics["recall@20"] >= 0.0  # refitted, entry replaced
+    assert json.loads(path.read_text())["run"]["metrics"]["recall@20"] >= 0.0
