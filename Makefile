@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.tailgraph-installed
 LINT   := tools/cypher-lint
 VIS    := tools/explore-assets
 
-.PHONY: demo test test-all assets browser lint clean
+.PHONY: demo test test-all quality assets browser lint clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ test: $(STAMP) assets browser $(LINT)/node_modules/.package-lock.json
 
 test-all: $(STAMP) assets browser $(LINT)/node_modules/.package-lock.json
 	$(BIN)/pytest -m 'not neo4j and not gpu'
+
+# The recorded ml-100k quality report (bench/README.md): our splits exported, RecBole's
+# LightGCN/KGAT/KGIN trained on each (own venv), then every model and peer in one table.
+# Resumable: finished peer runs and scored model runs are reused.
+quality: $(STAMP)
+	$(BIN)/python bench/quality.py --export-splits data/splits --export-only
+	bash bench/peers/setup.sh
+	$(PYTHON) bench/peers/run_all.py --splits-dir data/splits --record bench/results/peers-ml100k.json
+	$(BIN)/python bench/quality.py --peer-results bench/peers/work/peers/*.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,7 +20,6 @@ class TrainConfig:
     negatives: int = 1  # uniformly sampled negatives per positive (never a training positive)
     id_dropout: float = 0.1  # TailGNN: share of item id embeddings zeroed per training step
     content_dropout: float = 0.3  # TailGNN: share of items scored by their text+KG view per step
-    content_weight: float = 0.0  # TailGNN: weight of the calibrated content-view loss (train.py)
     normalize_items: bool = True  # TailGNN: L2-normalise item vectors (direction-only scores)
     min_entity_degree: int = 2  # TailGNN: drop KG entities linked to fewer nodes (leaves)
     patience: int = 3  # evaluations without a better validation NDCG@20 before stopping

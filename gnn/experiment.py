@@ -49,7 +49,8 @@ ALL_MODELS = ("mostpop", "itemknn", "bpr_mf", "lightgcn", "text_only", "fusion",
 KS = (10, 20)
 # The inference-time tail_weight knob (gnn.train.tail_adjusted, the service's re-ranker) swept
 # on the already-fitted models: how much accuracy each model gives up for tail exposure.
-TAIL_WEIGHTS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5)
+TAIL_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0)
+TAIL_POOL = 500  # candidates re-ranked per user (the service expands a few hundred)
 TRADEOFF_MODELS = ("bpr_mf", "lightgcn", "itemknn", "tailgnn")
 TRADEOFF_METRICS = ("recall@20", "ndcg@20", "tailrecall@20", "itemcoverage@20", "giniindex@20",
                     "averagepopularity@20", "cold/recall@20")
@@ -277,7 +278,8 @@ def tail_tradeoff(
     popularity = torch.as_tensor(split.item_popularity())
     points = []
     for weight in tail_weights:
-        users, topk = score_function_topk(tail_adjusted(score_fn, popularity, weight), split)
+        adjusted = tail_adjusted(score_fn, popularity, weight, TAIL_POOL)
+        users, topk = score_function_topk(adjusted, split)
         metrics = score_topk(users, topk, split).metrics
         kept = {key: metrics[key] for key in TRADEOFF_METRICS if key in metrics}
         points.append(TradeoffPoint(model, seed, float(weight), kept))

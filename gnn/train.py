@@ -58,19 +58,32 @@ def popularity_penalty(popularity: torch.Tensor) -> torch.Tensor:
     return logged / top if top > 0 else torch.zeros_like(logged)
 
 
-def tail_adjusted(score_fn: ScoreFn, popularity: torch.Tensor, tail_weight: float) -> ScoreFn:
-    """``score_fn`` re-ranked towards the tail: per user, ``score - tail_weight * spread *
-    penalty(item)`` with ``spread`` = max - min of that user's scores, the service's
-    ``tail_weight`` knob applied to the whole catalogue. 0 keeps the order; 1 can move the most
-    popular item from first to last."""
+def tail_adjusted(
+    score_fn: ScoreFn, popularity: torch.Tensor, tail_weight: float, pool: int | None = None
+) -> ScoreFn:
+    """``score_fn`` re-ranked towards the tail like the service's ``tail_weight`` knob.
+
+    Per user, the candidates are the ``pool`` best-scored items (all items when None), as the
+    service re-ranks its few hundred expanded candidates; each gets ``score - tail_weight *
+    spread * penalty(item)`` with ``spread`` = max - min score over the candidates. Items
+    outside the pool stay below every candidate, in their own order. 0 keeps the order; 1 can
+    move the most popular candidate from first to last.
+    """
     if not tail_weight:
         return score_fn
     penalty = popularity_penalty(popularity)
 
     def score(users: torch.Tensor) -> torch.Tensor:
         scores = score_fn(users)
-        spread = scores.amax(dim=1, keepdim=True) - scores.amin(dim=1, keepdim=True)
-        return scores - tail_weight * spread * penalty.to(scores.device)
+        top = scores.amax(dim=1, keepdim=True)
+        if pool is None or pool >= scores.shape[1]:
+            floor = scores.amin(dim=1, keepdim=True)
+        else:
+            floor = torch.topk(scores, pool, dim=1).values[:, -1:]
+        spread = top - floor
+        adjusted = scores - tail_weight * spread * penalty.to(scores.device)
+        below = scores - (top - scores.amin(dim=1, keepdim=True)) - tail_weight * spread
+        return torch.where(scores >= floor, adjusted, below)
 
     return score
 
@@ -132,18 +145,6 @@ class NegativeSampler:
         return items.view(-1, k)
 
 
-def content_view_loss(users: torch.Tensor, content_pos: torch.Tensor,
-                      full_neg_scores: torch.Tensor) -> torch.Tensor:
-    """BPR of each positive's text+KG view against the full-view negatives of the same step.
-
-    Users and negative scores are detached, so this trains only the content path (text
-    projection, KG layers) and leaves the collaborative ranking alone, while putting content
-    scores on the scale of trained items' scores: what a cold item needs to be ranked among them.
-    """
-    s_content = (users.detach() * content_pos.float()).sum(-1, keepdim=True)
-    return torch.nn.functional.softplus(full_neg_scores.detach() - s_content).mean()
-
-
 def _valid_key(ks: tuple[int, ...]) -> str:
     return f"ndcg@{20 if 20 in ks else max(ks)}"
 
@@ -200,9 +201,6 @@ def train(
                 s_pos = (u * out["item"][pos].float()).sum(-1, keepdim=True)
                 s_neg = torch.einsum("bd,bkd->bk", u, out["item"][neg].float())
                 loss = torch.nn.functional.softplus(s_neg - s_pos).mean()
-                if "item_content" in out:
-                    loss = loss + config.content_weight * content_view_loss(
-                        u, out["item_content"][pos], s_neg)
                 loss = loss + config.weight_decay * model.reg_loss(users, pos, neg.reshape(-1))
             optimiser.zero_grad(set_to_none=True)
             loss.backward()

@@ -39,7 +39,6 @@ def build_model(data: HeteroData, config: TrainConfig) -> Recommender:
             id_dropout=config.id_dropout,
             content_dropout=config.content_dropout,
             normalize_items=config.normalize_items,
-            content_view=config.content_weight > 0,
             min_entity_degree=config.min_entity_degree,
         )
     raise ConfigurationError(f"unknown model {config.model!r}; choose from {MODELS}")

@@ -65,7 +65,6 @@ class TailGNN(Recommender):
         content_dropout: float = 0.3,
         normalize_items: bool = True,
         min_entity_degree: int = 2,
-        content_view: bool = False,
     ) -> None:
         super().__init__()
         self.num_nodes = {t: int(num_nodes[t]) for t in NODE_TYPES}
@@ -73,7 +72,6 @@ class TailGNN(Recommender):
         self.id_dropout = id_dropout
         self.content_dropout = content_dropout
         self.normalize_items = normalize_items
-        self.content_view = content_view
         self.ids = torch.nn.ModuleDict(
             {t: torch.nn.Embedding(max(self.num_nodes[t], 1), dim) for t in NODE_TYPES}
         )
@@ -166,17 +164,12 @@ class TailGNN(Recommender):
     def forward(self) -> dict[NodeType, Tensor]:
         states, item_kg = self._propagate()
         out = self._by_type(torch.stack(states).mean(0))
-        if self.training and (self.content_dropout > 0 or self.content_view):
+        if self.training and self.content_dropout > 0:
             content = torch.stack([self._item_text(), *item_kg]).mean(0)
-            if self.content_view:
-                out["item_content"] = content
-            if self.content_dropout > 0:
-                swap = torch.rand(content.shape[0], 1, device=content.device)
-                out["item"] = torch.where(swap < self.content_dropout, content, out["item"])
+            swap = torch.rand(content.shape[0], 1, device=content.device) < self.content_dropout
+            out["item"] = torch.where(swap, content, out["item"])
         if self.normalize_items:
-            for key in ("item", "item_content"):
-                if key in out:
-                    out[key] = torch.nn.functional.normalize(out[key], dim=1)
+            out["item"] = torch.nn.functional.normalize(out["item"], dim=1)
         return out
 
     def _by_type(self, x: Tensor) -> dict[NodeType, Tensor]:

@@ -147,7 +147,7 @@ def test_report_has_the_tail_weight_tradeoff(report_dir: Path) -> None:
     section = text.split("### `tail_weight` trade-off — `random`")[1]
     rows = [line for line in section.split("\n\n")[2].splitlines() if line.startswith("| itemknn")]
     assert [row.split(" | ")[1] for row in rows] == [
-        "0", "0.05", "0.1", "0.15", "0.2", "0.3", "0.4", "0.5"]
+        "0", "0.05", "0.1", "0.2", "0.3", "0.5", "0.8", "1"]
     assert rows[0].endswith("| +0.0% |")
     document = json.loads((report_dir / "r" / "results.json").read_text())
     sweep = document["protocols"]["random"]["tail_tradeoff"]

@@ -101,3 +101,16 @@ def test_tail_adjusted_is_the_services_tail_weight() -> None:
     unchanged = tail_adjusted(lambda users: scores[users], popularity, 0.0)(torch.arange(3))
     assert torch.equal(unchanged, scores)
     assert torch.equal(popularity_penalty(torch.zeros(4)), torch.zeros(4))
+
+
+def test_tail_adjusted_reranks_only_the_candidate_pool() -> None:
+    from tailgraph.gnn.train import tail_adjusted
+
+    scores = torch.tensor([[5.0, 4.0, 3.0, 2.0, 1.0, 0.0]])
+    popularity = torch.tensor([100, 100, 0, 0, 0, 0])
+    adjusted = tail_adjusted(lambda users: scores[users], popularity, 1.0, pool=3)(
+        torch.arange(1))[0]
+    order = torch.argsort(adjusted, descending=True).tolist()
+    # pool {0, 1, 2}: spread 5 - 3 = 2; popular 0 and 1 drop by 2 -> 3.0, 2.0; item 2 stays 3.0
+    assert set(order[:3]) == {0, 1, 2} and order[0] in (0, 2) and order[2] == 1
+    assert order[3:] == [3, 4, 5]  # outside the pool: below every candidate, own order kept
