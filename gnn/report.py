@@ -37,6 +37,7 @@ COLUMNS = (
     ("ndcg@20", "NDCG@20"),
     ("recall@10", "Recall@10"),
     ("ndcg@10", "NDCG@10"),
+    ("headrecall@20", "Head recall@20"),
     ("tailrecall@20", "Tail recall@20"),
     ("itemcoverage@20", "Coverage@20"),
     ("giniindex@20", "Gini@20"),
@@ -304,8 +305,8 @@ def markdown(results: list[ExperimentResult], plots: dict[str, list[str]]) -> st
         "- Every list is a full-catalogue ranking (never sampled) with the user's train and "
         "valid items removed; peers (`peer:*`) are scored from their own top-K lists with the "
         "same code and the same exclusions.",
-        "- *Tail* items are the 80% of the catalogue outside the 20% most-trained items; tail "
-        "recall averages over users with tail test items.",
+        "- *Head* items are the 20% most-trained items, *tail* items the other 80%; head / tail "
+        "recall average over users with head / tail test items.",
         "- Coverage: distinct items in all top-20 lists / catalogue. Gini: inequality of "
         "top-20 exposure over all items (0 = equal, 1 = one item gets everything).",
         "- Cold-item recall: test pairs whose item had no training interaction (protocol "

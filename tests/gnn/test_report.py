@@ -45,8 +45,8 @@ def test_report_markdown_has_a_table_per_protocol(report_dir: Path) -> None:
     for protocol in ("random", "cold"):
         section = text.split(f"## Protocol `{protocol}`")[1].split("## ")[0]
         header = next(line for line in section.splitlines() if line.startswith("| Model"))
-        for column in ("Recall@20", "NDCG@20", "Tail recall@20", "Coverage@20", "Gini@20",
-                       "Cold-item recall@20"):
+        for column in ("Recall@20", "NDCG@20", "Head recall@20", "Tail recall@20",
+                       "Coverage@20", "Gini@20", "Cold-item recall@20"):
             assert column in header
         rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
         assert [row.split("|")[1].strip() for row in rows] == MODELS
