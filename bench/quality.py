@@ -86,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocols", nargs="+", default=["random", "cold"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=CONFIG.epochs, help="max epochs")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="override a TrainConfig field (JSON value): normalize_items=false")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 is fastest on a busy 2-core machine, see README)")
     parser.add_argument("--peer-results", nargs="*", type=Path, default=[],
@@ -125,7 +128,16 @@ def main(argv: list[str] | None = None) -> int:
             export_split(snapshot, split, path, split_name(NAME, protocol, seed))
             print(f"wrote {path}", flush=True)
         return 0
-    config = TrainConfig.from_dict(CONFIG.to_dict() | {"epochs": args.epochs})
+    overrides = {"epochs": args.epochs}
+    for item in args.overrides:
+        key, _, value = item.partition("=")
+        if key not in TrainConfig.__dataclass_fields__ or not value:
+            parser.error(f"--set {item!r}: expected KEY=VALUE with KEY a TrainConfig field")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    config = TrainConfig.from_dict(CONFIG.to_dict() | overrides)
     done: dict[str, list[ExperimentResult]] = {p: [] for p in args.protocols}
     finished: list[str] = []
     for seed in args.seeds:
