@@ -7,8 +7,8 @@ Contents of ``out_dir``::
                                     and split statistics, seeds, library versions
     recall_by_decile-<protocol>.png recall@20 by item-popularity decile, one line per model
     lorenz-<protocol>.png           Lorenz curve of top-20 exposure over the catalogue
-    tail_tradeoff-<protocol>.png    the tail_weight sweep: NDCG@20 against tail recall@20 and
-                                    against coverage@20, one line per model
+    tail_tradeoff-<protocol>.png    the tail_weight sweep: NDCG@20 against tail recall@20,
+                                    coverage@20 (and cold-item recall@20), one line per model
 """
 
 from __future__ import annotations
@@ -149,11 +149,15 @@ def plot_tradeoff(result: ExperimentResult, out_dir: Path) -> str | None:
     import matplotlib.pyplot as plt
 
     name = f"tail_tradeoff-{result.protocol}.png"
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
-    for model, weights in tradeoff_means(result.tradeoff).items():
+    means = tradeoff_means(result.tradeoff)
+    keys = ["tailrecall@20", "itemcoverage@20"]
+    if any("cold/recall@20" in row for weights in means.values() for row in weights.values()):
+        keys.append("cold/recall@20")
+    fig, axes = plt.subplots(1, len(keys), figsize=(5.5 * len(keys), 4.5), sharey=True)
+    for model, weights in means.items():
         order = sorted(weights)
         ndcg = [weights[w].get("ndcg@20", np.nan) for w in order]
-        for ax, key in zip(axes, ("tailrecall@20", "itemcoverage@20"), strict=True):
+        for ax, key in zip(axes, keys, strict=True):
             xs = [weights[w].get(key, np.nan) for w in order]
             ax.plot(xs, ndcg, marker="o", label=model)
             for x, y, w in zip(xs, ndcg, order, strict=True):
@@ -161,6 +165,8 @@ def plot_tradeoff(result: ExperimentResult, out_dir: Path) -> str | None:
                             textcoords="offset points")
     axes[0].set(xlabel="tail-item recall@20", ylabel="NDCG@20")
     axes[1].set(xlabel="item coverage@20")
+    if len(keys) > 2:
+        axes[2].set(xlabel="cold-item recall@20 (items without training interactions)")
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
