@@ -158,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
             compact = {
                 "command": shlex.join([sys.executable, *sys.argv]),
                 "wall_seconds": time.perf_counter() - started,
+                # fitting time of every scored run, including runs read back from --cache
+                "fit_seconds_total": sum(run.seconds for r in results for run in r.runs
+                                         if not run.model.startswith("peer:")),
                 "finished": finished,
                 "planned": [f"{p}/s{s}" for s in args.seeds for p in args.protocols],
                 "torch_threads": args.threads,
