@@ -297,12 +297,28 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def snapshot_fingerprint(snapshot: GraphSnapshot) -> str:
+    """Hash of a snapshot's ids, interactions, KG edges and text vectors (what models see)."""
+    digest = hashlib.sha256()
+    for label in LABELS:
+        digest.update("\n".join(snapshot.ids(label)).encode())
+        digest.update(np.ascontiguousarray(snapshot.text[label]).tobytes())
+        digest.update(np.ascontiguousarray(snapshot.has_text[label]).tobytes())
+    for name in ("user", "item", "rating", "ts"):
+        digest.update(np.ascontiguousarray(getattr(snapshot.interactions, name)).tobytes())
+    for key in sorted(snapshot.kg_edges):
+        digest.update("|".join(key).encode())
+        for part in snapshot.kg_edges[key]:
+            digest.update(np.ascontiguousarray(part).tobytes())
+    return digest.hexdigest()
+
+
 class RunCache:
     """One JSON file per (protocol, seed, model) fitted and scored, so an interrupted or
     extended evaluation (more seeds, peers added) refits nothing it has already scored.
 
-    An entry is used only if its key matches: model, protocol, seed, training config, dataset
-    and split statistics, tail weights and :func:`code_fingerprint` of the gnn package.
+    An entry is used only if its key matches: model, protocol, seed, training config,
+    :func:`snapshot_fingerprint`, split statistics, tail weights and :func:`code_fingerprint`.
     """
 
     def __init__(self, directory: Path) -> None:
@@ -419,6 +435,7 @@ def run_experiment(
     started = time.perf_counter()
     runs: list[ModelRun] = []
     tradeoff: list[TradeoffPoint] = []
+    data_digest = snapshot_fingerprint(snapshot) if cache else ""
     splits: dict[int, dict[str, Any]] = {}
     bar = tqdm(total=len(seeds) * len(models), disable=not progress, unit="model", leave=False)
     for seed in seeds:
@@ -427,7 +444,7 @@ def run_experiment(
             on_split(seed, split)
         splits[seed] = split.summary() | {"sparse_users": len(sparse_users(split))}
         fitter = _SeedModels(snapshot, split, replace(base, seed=seed), bar.set_postfix_str)
-        context = {"config": replace(base, seed=seed).to_dict(), "dataset": snapshot.summary(),
+        context = {"config": replace(base, seed=seed).to_dict(), "dataset": data_digest,
                    "split": splits[seed], "tail_weights": list(tail_weights)}
         for model in models:
             bar.set_description(f"{protocol} seed {seed} {model}")

@@ -237,3 +237,19 @@ def test_run_cache_reuses_only_matching_runs(planted: GraphSnapshot, tmp_path: P
                              **kwargs)
     assert changed.runs[1].metrics["recall@20"] >= 0.0  # refitted, entry replaced
     assert json.loads(path.read_text())["run"]["metrics"]["recall@20"] >= 0.0
+
+
+def test_run_cache_misses_when_the_data_changes(planted: GraphSnapshot, tmp_path: Path) -> None:
+    from tailgraph.gnn.experiment import RunCache, snapshot_fingerprint
+
+    kwargs = dict(models=["mostpop"], protocol="random", seeds=[1], progress=False,
+                  tail_weights=())
+    run_experiment(planted, cache=RunCache(tmp_path), **kwargs)
+    path = tmp_path / "random-s1-mostpop.json"
+    document = json.loads(path.read_text())
+    document["run"]["metrics"]["recall@20"] = -1.0
+    path.write_text(json.dumps(document))
+    other_text = replace(planted, text={**planted.text, "Item": planted.text["Item"] * 0.5})
+    assert snapshot_fingerprint(other_text) != snapshot_fingerprint(planted)
+    rerun = run_experiment(other_text, cache=RunCache(tmp_path), **kwargs)
+    assert rerun.runs[0].metrics["recall@20"] >= 0.0  # same counts, different vectors: refitted
