@@ -26,6 +26,7 @@ from tailgraph.gnn import metrics as M
 from tailgraph.gnn.experiment import (
     DECILE_K,
     N_DECILES,
+    TAIL_POOL,
     ExperimentResult,
     TradeoffPoint,
     summarise,
@@ -302,8 +303,11 @@ def markdown(results: list[ExperimentResult], plots: dict[str, list[str]]) -> st
             out += [
                 f"### `tail_weight` trade-off — `{r.protocol}`", "",
                 "The same fitted models re-ranked at inference by the service's knob: per user, "
-                "score − tail_weight × (max − min score) × log(1+pop)/log(1+max pop). Mean over "
-                "seeds; last column: NDCG@20 change against the model's own weight 0.", "",
+                f"the {TAIL_POOL} best-scored items are the candidates (the user's train and "
+                "valid items among them are removed afterwards, as everywhere), each scored "
+                "score − tail_weight × (max − min candidate score) × log(1+pop)/log(1+max pop); "
+                "the other items stay below them. Mean over seeds; last column: NDCG@20 change "
+                "against the model's own weight 0.", "",
                 format_tradeoff(r), "",
             ]
     out += [
