@@ -8,7 +8,7 @@ results.json, plots) and the compact ``bench/results/quality-ml100k.json``::
 Seeds run outermost (seed 1: random then cold, then seed 2 ...), and the report is rewritten
 after every (seed, protocol), so an interrupted run still leaves every finished number on disk
 (the JSON lists what finished). The snapshot (ids, interactions, KG, BERT text vectors) is
-cached in ``data/ml100k-snapshot.npz`` (shared with bench/tune_tailgnn.py).
+cached in ``data/ml100k-snapshot.npz`` (shared with the bench scripts).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=CONFIG.epochs, help="max epochs")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE",
-                        help="override a TrainConfig field (JSON value): normalize_items=false")
+                        help="override a TrainConfig field (JSON value): content_share=0.3")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (1 is fastest on a busy 2-core machine, see README)")
     parser.add_argument("--peer-results", nargs="*", type=Path, default=[],

@@ -18,9 +18,7 @@ class TrainConfig:
     epochs: int = 100  # maximum epochs
     batch_size: int = 2048  # BPR (user, positive) pairs per step; each step propagates fully
     negatives: int = 1  # uniformly sampled negatives per positive (never a training positive)
-    id_dropout: float = 0.1  # TailGNN: share of item id embeddings zeroed per training step
-    content_dropout: float = 0.3  # TailGNN: share of items scored by their text+KG view per step
-    normalize_items: bool = True  # TailGNN: L2-normalise item vectors (direction-only scores)
+    content_share: float = 0.5  # TailGNN content stage: share of items scored by text+KG per step
     min_entity_degree: int = 2  # TailGNN: drop KG entities linked to fewer nodes (leaves)
     patience: int = 3  # evaluations without a better validation NDCG@20 before stopping
     eval_every: int = 5  # epochs between validation evaluations

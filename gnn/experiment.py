@@ -59,7 +59,7 @@ N_DECILES = 10
 LABELS = ("User", "Item", "Entity")
 
 
-# -- snapshot cache (same format as bench/tune_tailgnn.py: one .npz, no pickles) ---------------
+# -- snapshot cache (one .npz, no pickles) ---------------------------------------------------
 def save_snapshot(snapshot: GraphSnapshot, path: Path) -> None:
     """Write ``snapshot`` to ``path`` (.npz) atomically: temp file in the same folder, rename."""
     arrays: dict[str, np.ndarray] = {}
@@ -255,7 +255,7 @@ class _SeedModels:
                 torch.from_numpy(result.user_embeddings), torch.from_numpy(result.item_embeddings)
             )
             extra = {"best_epoch": result.best_epoch, "epochs_run": len(result.history),
-                     "seconds_per_epoch": result.seconds_per_epoch}
+                     "seconds_per_epoch": result.seconds_per_epoch, **result.extra}
             return score_fn, extra
         raise ConfigurationError(f"unknown model {name!r}; choose from {ALL_MODELS}")
 

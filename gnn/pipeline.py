@@ -78,6 +78,7 @@ def save_run(
         "best_epoch": result.best_epoch,
         "best_valid": result.best_valid,
         "seconds_per_epoch": result.seconds_per_epoch,
+        "training": result.extra,
         "split": split.summary(),
         "data": snapshot.summary(),
         "history": result.history,

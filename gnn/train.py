@@ -159,6 +159,17 @@ def embeddings(model: Recommender) -> tuple[torch.Tensor, torch.Tensor]:
     return out["user"].detach().float(), out["item"].detach().float()
 
 
+def _validate(model: Recommender, split: InteractionSplit, config: TrainConfig,
+              popularity: torch.Tensor, device: torch.device) -> dict[str, float]:
+    """Validation metrics of ``model`` as it stands (eval mode, full-catalogue ranking)."""
+    user_emb, item_emb = embeddings(model)
+    score_fn = make_score_fn(user_emb, item_emb, popularity, config.tail_weight)
+    return evaluate(
+        score_fn, split, part="valid", ks=config.eval_ks,
+        batch_size=config.eval_batch_size, device=device,
+    ).metrics
+
+
 def train(
     model: Recommender,
     data: HeteroData,
@@ -167,25 +178,82 @@ def train(
     *,
     progress: Callable[[str], None] | None = None,
 ) -> TrainResult:
-    """Train ``model`` on ``split.train`` (``data`` must be the graph it was built from)."""
+    """Train ``model`` on ``split.train`` (``data`` must be the graph it was built from).
+
+    A model with ``stages`` (TailGNN) is trained stage after stage, each with its own
+    optimiser and early stopping, then ``model.tune`` picks its inference settings on valid.
+    """
     if int(data["item"].num_nodes) != split.n_items:
         raise ConfigurationError("data and split disagree on the number of items")
     say = progress or (lambda _message: None)
     device = resolve_device(config.device)
-    use_amp = config.amp and device.type == "cuda"
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     model = model.to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
-    pairs = torch.from_numpy(split.train)
     popularity = torch.from_numpy(split.item_popularity())
     sampler = NegativeSampler(
         split.train, split.n_items, generator, np.flatnonzero(split.item_popularity() > 0)
     )
+    history: list[dict[str, float]] = []
+    epoch_seconds: list[float] = []
+    extra: dict[str, Any] = {}
+    best_epoch, best_valid = 0, {}
+    for stage in getattr(model, "stages", ("",)):
+        if stage:
+            model.set_stage(stage)
+            say(f"stage {stage}")
+        best_epoch, best_valid, stage_history = _train_stage(
+            model, split, config, sampler, generator, popularity, device, epoch_seconds, say
+        )
+        for record in stage_history:
+            history.append({"stage": stage, **record} if stage else record)
+        if stage:
+            extra[f"{stage}/best_epoch"] = best_epoch
+            extra[f"{stage}/epochs_run"] = len(stage_history)
+    tune = getattr(model, "tune", None)
+    if tune is not None:
+        extra["tuned_valid_ndcg@20"] = tune(
+            lambda: _validate(model, split, config, popularity, device)[_valid_key(config.eval_ks)]
+        )
+        best_valid = _validate(model, split, config, popularity, device)
+    user_emb, item_emb = embeddings(model)
+    test = evaluate(
+        make_score_fn(user_emb, item_emb, popularity, config.tail_weight), split,
+        part="test", ks=config.eval_ks, subsets=config.subsets,
+        batch_size=config.eval_batch_size, device=device,
+    )
+    return TrainResult(
+        history=history,
+        best_epoch=best_epoch,
+        best_valid=best_valid,
+        seconds_per_epoch=float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
+        test=test,
+        user_embeddings=user_emb.cpu().numpy(),
+        item_embeddings=item_emb.cpu().numpy(),
+        extra=extra,
+    )
+
+
+def _train_stage(
+    model: Recommender,
+    split: InteractionSplit,
+    config: TrainConfig,
+    sampler: NegativeSampler,
+    generator: torch.Generator,
+    popularity: torch.Tensor,
+    device: torch.device,
+    epoch_seconds: list[float],
+    say: Callable[[str], None],
+) -> tuple[int, dict[str, float], list[dict[str, float]]]:
+    """BPR epochs over the trainable parameters with early stopping; restores the best state.
+
+    Returns (best epoch, its validation metrics, per-epoch records)."""
+    use_amp = config.amp and device.type == "cuda"
+    optimiser = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=config.lr)
+    pairs = torch.from_numpy(split.train)
     key = _valid_key(config.eval_ks)
     history: list[dict[str, float]] = []
     best_score, best_epoch, best_valid, best_state = -1.0, 0, {}, None
-    epoch_seconds: list[float] = []
     waited = 0
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
@@ -211,12 +279,7 @@ def train(
         record: dict[str, float] = {"epoch": epoch, "loss": total / max(steps, 1)}
         record["seconds"] = epoch_seconds[-1]
         if epoch % config.eval_every == 0 or epoch == config.epochs:
-            user_emb, item_emb = embeddings(model)
-            score_fn = make_score_fn(user_emb, item_emb, popularity, config.tail_weight)
-            valid = evaluate(
-                score_fn, split, part="valid", ks=config.eval_ks,
-                batch_size=config.eval_batch_size, device=device,
-            ).metrics
+            valid = _validate(model, split, config, popularity, device)
             record.update({f"valid/{k}": v for k, v in valid.items()})
             if valid[key] > best_score:
                 best_score, best_epoch, best_valid, waited = valid[key], epoch, valid, 0
@@ -229,18 +292,4 @@ def train(
             break
     if best_state is not None:
         model.load_state_dict(best_state)
-    user_emb, item_emb = embeddings(model)
-    test = evaluate(
-        make_score_fn(user_emb, item_emb, popularity, config.tail_weight), split,
-        part="test", ks=config.eval_ks, subsets=config.subsets,
-        batch_size=config.eval_batch_size, device=device,
-    )
-    return TrainResult(
-        history=history,
-        best_epoch=best_epoch,
-        best_valid=best_valid,
-        seconds_per_epoch=float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
-        test=test,
-        user_embeddings=user_emb.cpu().numpy(),
-        item_embeddings=item_emb.cpu().numpy(),
-    )
+    return best_epoch, best_valid, history

@@ -36,9 +36,7 @@ def build_model(data: HeteroData, config: TrainConfig) -> Recommender:
             popularity > 0,
             dim=config.dim,
             layers=config.layers,
-            id_dropout=config.id_dropout,
-            content_dropout=config.content_dropout,
-            normalize_items=config.normalize_items,
+            content_share=config.content_share,
             min_entity_degree=config.min_entity_degree,
         )
     raise ConfigurationError(f"unknown model {config.model!r}; choose from {MODELS}")

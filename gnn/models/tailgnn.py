@@ -1,54 +1,52 @@
-"""TailGNN: TailGraph's model — text + id inputs, LightGCN over interactions, gated KG mean.
+"""TailGNN: TailGraph's model — a collaborative tower for what has interactions, a text + KG
+content tower for what has few or none, trained in two stages into one scoring space.
 
-Inputs (layer 0), with t_v the BERT text embedding and [has_text_v] its presence mask:
+    collaborative:  LightGCN over training interactions        -> user u, item v_i
+    content:        ContentTower (BERT text + gated KG mean)    -> item c_i
+    score(u, i) = u · h_i,   h_i = (1 - λ) v_i + λ c_i   if i has training interactions
+                             h_i = c_i                   otherwise (cold, or added after training)
 
-    item:    h_i = P_item t_i + m_i * e_i     m_i = 0 if i has no training interaction
-    user:    h_u = e_u + [has_text_u] P_user t_u
-    entity:  h_e = e_e + [has_text_e] P_entity t_e
+Stage ``collaborative`` trains LightGCN alone. Stage ``content`` freezes it and trains the
+content tower against the frozen user vectors: every step a random ``content_share`` of the
+items (positives and negatives alike) is scored through c_i instead of v_i (DropoutNet-style),
+so c_i learns to rank *in LightGCN's space and at its scale*: a cold item's c_i competes with
+warm items' v_j directly. Early stopping in that stage judges the content tower alone (every
+item by c_i). λ is then picked on validation NDCG@20 from :data:`CONTENT_WEIGHTS` (0 keeps warm
+items exactly LightGCN's). The mix is convex so warm items keep the scale cold items were
+trained to compete with: measured on ml-100k, adding λ c_i to v_i instead inflated warm
+scores and pushed cold items out of the lists (cold-item recall 0.013 -> 0.003 at λ = 0.25).
 
-Layer l -> l+1 over the global node set x = [users; items; entities]:
-
-    cf  = Â [x_user; x_item]          (LightGCN, D^-1/2 A D^-1/2 of train interactions)
-    kg  = KGConv_l(x)                 (relation-gated mean over KG edges, both directions)
-    x'_user = cf_user + kg_user,  x'_item = cf_item + kg_item,  x'_entity = kg_entity
-
-Outputs: users and entities take the mean of layers 0..L. Items have two views:
-
-    full_i    = mean_l x_l[i]                                  (collaborative + content)
-    content_i = mean(P_item t_i, kg_1[i], ..., kg_L[i])        (text + KG only, no id, no cf)
-
-A cold item (no training interaction) has full_i = content_i exactly. In training, each step
-a random ``content_dropout`` share of items is scored through ``content_i`` instead of
-``full_i`` (DropoutNet-style): the text/KG path must then rank on its own *at the scale users
-expect*, which is what tail and cold items depend on. ``id_dropout`` additionally zeroes a
-share of item ids at layer 0. With ``normalize_items`` item vectors are L2-normalised so a
-text-only vector competes with a heavily trained one on direction alone.
-
-Score: score(u, i) = h_u · h_i. :meth:`TailGNN.embed_new_item` gives an unseen item a vector
-from its text and KG neighbours against the trained entity states (inductive).
+Why two stages: one joint space (text + KG summed into LightGCN's inputs, items L2-normalised
+so text-only vectors could compete) cost 2–4% accuracy on warm items and was dominated on
+every long-tail axis as well (``bench/results/tailgnn-tuning.json``, ``session_3``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
 from tailgraph.gnn.data import KGEdges
 from tailgraph.gnn.models.base import NodeType, Recommender
-from tailgraph.gnn.models.kg_conv import KGConv, KGGraph, prune_kg
+from tailgraph.gnn.models.content_tower import ContentTower
+from tailgraph.gnn.models.lightgcn import LightGCN
 
-NODE_TYPES = ("user", "item", "entity")
+STAGES = ("collaborative", "content")
+HYBRID = "hybrid"  # the trained model: both towers, the way it serves
+CONTENT_WEIGHTS = (0.0, 0.1, 0.25, 0.5)  # λ candidates, chosen on validation
 
 
 class TailGNN(Recommender):
     """Args: node counts, ``adj`` (U+I)^2 CSR, ``kg`` edges, ``text``/``has_text`` per node type,
-    ``item_has_train`` (I,) bool, ``dim``, ``layers``, ``id_dropout``, ``content_dropout``,
-    ``normalize_items``, ``min_entity_degree`` (see :func:`~gnn.models.kg_conv.prune_kg`).
+    ``item_has_train`` (I,) bool, ``dim``, ``layers``, ``content_share``, ``min_entity_degree``.
 
-    Shapes: forward -> user (U, d), item (I, d), entity (E, d).
+    Shapes: forward -> user (U, d), item (I, d), entity (E, d) (``collaborative`` stage: no entity).
     """
 
     name = "tailgnn"
+    stages = STAGES
 
     def __init__(
         self,
@@ -61,135 +59,94 @@ class TailGNN(Recommender):
         *,
         dim: int = 64,
         layers: int = 2,
-        id_dropout: float = 0.0,
-        content_dropout: float = 0.3,
-        normalize_items: bool = True,
+        content_share: float = 0.5,
         min_entity_degree: int = 2,
     ) -> None:
         super().__init__()
-        self.num_nodes = {t: int(num_nodes[t]) for t in NODE_TYPES}
-        self.relations = list(kg.relations)
-        self.id_dropout = id_dropout
-        self.content_dropout = content_dropout
-        self.normalize_items = normalize_items
-        self.ids = torch.nn.ModuleDict(
-            {t: torch.nn.Embedding(max(self.num_nodes[t], 1), dim) for t in NODE_TYPES}
+        if not 0.0 < content_share <= 1.0:
+            raise ValueError(f"content_share must be in (0, 1], got {content_share}")
+        self.content_share = content_share
+        self.collaborative = LightGCN(num_nodes["user"], num_nodes["item"], adj, dim, layers)
+        self.content = ContentTower(
+            num_nodes, kg, text, has_text, dim=dim, layers=layers,
+            min_entity_degree=min_entity_degree,
         )
-        self.text_dim = int(text["item"].shape[1])
-        self.proj = torch.nn.ModuleDict(
-            {
-                t: torch.nn.Linear(self.text_dim, dim, bias=False)
-                for t in NODE_TYPES
-                if self.text_dim and bool(has_text[t].any())
-            }
-        )
-        self.kg_convs = torch.nn.ModuleList(KGConv(len(self.relations), dim) for _ in range(layers))
-        self.register_buffer("adj", adj, persistent=False)
-        for t in NODE_TYPES:
-            self.register_buffer(f"text_{t}", text[t].float(), persistent=False)
-            self.register_buffer(f"has_text_{t}", has_text[t].bool(), persistent=False)
         self.register_buffer("item_has_train", item_has_train.bool(), persistent=False)
-        kg = prune_kg(kg, min_entity_degree)
-        kept = torch.zeros(kg.num_nodes, dtype=torch.bool)
-        kept[kg.src] = True
-        kept[kg.dst] = True
-        start = kg.offsets.get("entity", kg.num_nodes)
-        # entities still linked after pruning: the only ones a new item may draw messages from
-        self.register_buffer("entity_kept", kept[start:].clone(), persistent=False)
-        graph = KGGraph.build(kg.src, kg.dst, kg.relation, kg.weight, kg.num_nodes)
-        for name in ("gather", "scatter", "pair_relation"):
-            self.register_buffer(f"kg_{name}", getattr(graph, name), persistent=False)
-        self.reset_parameters()
+        self.register_buffer("content_weight", torch.zeros(()))  # λ, saved with the state
+        self.stage = HYBRID
+        self._frozen: dict[NodeType, Tensor] | None = None
 
     def reset_parameters(self) -> None:
-        for embedding in self.ids.values():
-            torch.nn.init.xavier_uniform_(embedding.weight)
-        for linear in self.proj.values():
-            torch.nn.init.xavier_uniform_(linear.weight)
-        for conv in self.kg_convs:
-            conv.reset_parameters()
+        self.collaborative.reset_parameters()
+        self.content.reset_parameters()
+        self.content_weight.zero_()
 
-    def _text(self, node_type: NodeType) -> Tensor | None:
-        if node_type not in self.proj:
-            return None
-        projected = self.proj[node_type](getattr(self, f"text_{node_type}"))
-        return projected * getattr(self, f"has_text_{node_type}").unsqueeze(1)
-
-    def _item_text(self) -> Tensor:
-        text = self._text("item")
-        if text is None:
-            return self.ids["item"].weight.new_zeros(self.num_nodes["item"], self.ids_dim)
-        return text
-
-    @property
-    def ids_dim(self) -> int:
-        return int(self.ids["item"].weight.shape[1])
-
-    def inputs(self) -> dict[NodeType, Tensor]:
-        """Layer-0 representation of every node type."""
-        out = {}
-        for t in NODE_TYPES:
-            x = self.ids[t].weight[: self.num_nodes[t]]
-            if t == "item":
-                keep = self.item_has_train.to(x.dtype)
-                if self.training and self.id_dropout > 0:
-                    keep = keep * (torch.rand_like(keep) >= self.id_dropout).to(x.dtype)
-                x = x * keep.unsqueeze(1)
-            text = self._item_text() if t == "item" else self._text(t)
-            out[t] = x if text is None else x + text
-        return out
-
-    @property
-    def kg_graph(self) -> KGGraph:
-        return KGGraph(self.kg_gather, self.kg_scatter, self.kg_pair_relation)
-
-    def _propagate(self) -> tuple[list[Tensor], list[Tensor]]:
-        """All-node states at layers 0..L and the KG messages items received at layers 1..L."""
-        h0 = self.inputs()
-        x = torch.cat([h0[t] for t in NODE_TYPES])
-        n_user, n_ui = self.num_nodes["user"], self.num_nodes["user"] + self.num_nodes["item"]
-        states, item_kg, graph = [x], [], self.kg_graph
-        for conv in self.kg_convs:
-            kg = conv(x, graph)
-            cf = torch.sparse.mm(self.adj, x[:n_ui])
-            x = torch.cat([cf + kg[:n_ui], kg[n_ui:]])
-            states.append(x)
-            item_kg.append(kg[n_user:n_ui])
-        return states, item_kg
-
-    def propagate(self) -> list[Tensor]:
-        """States of all nodes [users; items; entities] at layers 0..L, each (N, d)."""
-        return self._propagate()[0]
+    def set_stage(self, stage: str) -> None:
+        """Switch what trains and what ``forward`` returns: a stage of :data:`STAGES` or
+        ``hybrid`` (all parameters trainable; the served model)."""
+        if stage not in (*STAGES, HYBRID):
+            raise ValueError(f"unknown stage {stage!r}; choose from {(*STAGES, HYBRID)}")
+        self.stage = stage
+        self.collaborative.requires_grad_(stage != "content")
+        self.content.requires_grad_(stage != "collaborative")
+        self._frozen = None
+        if stage == "content":
+            with torch.no_grad():
+                self._frozen = self.collaborative()
 
     def forward(self) -> dict[NodeType, Tensor]:
-        states, item_kg = self._propagate()
-        out = self._by_type(torch.stack(states).mean(0))
-        if self.training and self.content_dropout > 0:
-            content = torch.stack([self._item_text(), *item_kg]).mean(0)
-            swap = torch.rand(content.shape[0], 1, device=content.device) < self.content_dropout
-            out["item"] = torch.where(swap, content, out["item"])
-        if self.normalize_items:
-            out["item"] = torch.nn.functional.normalize(out["item"], dim=1)
-        return out
-
-    def _by_type(self, x: Tensor) -> dict[NodeType, Tensor]:
-        out, start = {}, 0
-        for t in NODE_TYPES:
-            out[t] = x[start : start + self.num_nodes[t]]
-            start += self.num_nodes[t]
-        return out
+        if self.stage == "collaborative":
+            return self.collaborative()
+        content = self.content()
+        if self.stage == "content":
+            frozen = self._frozen if self._frozen is not None else self.collaborative()
+            item = content["item"]  # evaluation judges the content tower alone
+            if self.training:
+                swap = torch.rand(item.shape[0], 1, device=item.device) < self.content_share
+                item = torch.where(swap, item, frozen["item"])
+            return {"user": frozen["user"], "item": item, "entity": content["entity"]}
+        collaborative = self.collaborative()
+        warm = self.item_has_train.unsqueeze(1)
+        mixed = torch.lerp(collaborative["item"], content["item"], self.content_weight)
+        item = torch.where(warm, mixed, content["item"])
+        return {"user": collaborative["user"], "item": item, "entity": content["entity"]}
 
     def reg_loss(self, users: Tensor, pos_items: Tensor, neg_items: Tensor) -> Tensor:
-        user, item = self.ids["user"].weight, self.ids["item"].weight
-        terms = user[users].pow(2).sum() + item[pos_items].pow(2).sum()
-        return (terms + item[neg_items].pow(2).sum()) / users.numel()
+        """LightGCN's ego-embedding L2 (none in the ``content`` stage: that tower's only free
+        vectors are entities, shared by many items)."""
+        if self.stage == "content":
+            return self.content.entity.weight.new_zeros(())
+        return self.collaborative.reg_loss(users, pos_items, neg_items)
+
+    @torch.no_grad()
+    def tune(self, valid_ndcg: Callable[[], float]) -> dict[str, float]:
+        """Switch to ``hybrid`` and keep the λ of :data:`CONTENT_WEIGHTS` with the best
+        ``valid_ndcg()``; returns every candidate's score."""
+        self.set_stage(HYBRID)
+        scores = {}
+        for weight in CONTENT_WEIGHTS:
+            self.content_weight.fill_(weight)
+            scores[f"content_weight={weight}"] = valid_ndcg()
+        best = max(CONTENT_WEIGHTS, key=lambda w: scores[f"content_weight={w}"])
+        self.content_weight.fill_(best)
+        return scores
+
+    # -- inductive items ---------------------------------------------------------------------
+    @property
+    def relations(self) -> list:
+        return self.content.relations
+
+    @property
+    def entity_kept(self) -> Tensor:
+        return self.content.entity_kept
 
     def item_relation(self, name: str) -> int:
         """Index of the relation carrying messages from entities to items for KG type ``name``."""
-        for candidate in (("entity", f"rev_{name}", "item"), ("entity", name, "item")):
-            if candidate in self.relations:
-                return self.relations.index(candidate)
-        raise KeyError(f"no KG relation {name!r} between items and entities")
+        return self.content.item_relation(name)
+
+    def propagate(self) -> list[Tensor]:
+        """Content-tower states of all KG nodes at layers 0..L (for :meth:`embed_new_item`)."""
+        return self.content.propagate()
 
     @torch.no_grad()
     def embed_new_item(
@@ -199,38 +156,6 @@ class TailGNN(Recommender):
         relation_indices: Tensor,
         states: list[Tensor] | None = None,
     ) -> Tensor:
-        """Vector (d,) of an item absent from training, from its text and KG neighbours.
-
-        ``entity_indices`` index the ``entity`` node type (entities pruned as leaves are
-        ignored); ``relation_indices`` index :attr:`relations` (see :meth:`item_relation`).
-        ``states`` (from :meth:`propagate` in eval mode) can be passed to embed many items
-        without re-propagating.
-        """
-        if states is None:
-            was_training = self.training
-            self.eval()
-            states = self.propagate()
-            self.train(was_training)
-        h = torch.zeros(states[0].shape[1], device=states[0].device)
-        if "item" in self.proj and text_embedding.numel():
-            h = self.proj["item"](text_embedding.to(h.device).float())
-        layers = [h]
-        entity_indices = entity_indices.to(h.device).long()
-        keep = self.entity_kept[entity_indices]  # pruned (leaf) entities carry no signal
-        n_ui = self.num_nodes["user"] + self.num_nodes["item"]
-        entities = entity_indices[keep] + n_ui
-        relations = relation_indices.to(h.device).long()[keep]
-        weight = self._mean_weights(relations)
-        for conv, x in zip(self.kg_convs, states[:-1], strict=True):
-            messages = x[entities] * conv.gate[relations] * weight.unsqueeze(1)
-            layers.append(messages.sum(0) if len(entities) else torch.zeros_like(h))
-        out = torch.stack(layers).mean(0)
-        return torch.nn.functional.normalize(out, dim=0) if self.normalize_items else out
-
-    @staticmethod
-    def _mean_weights(relations: Tensor) -> Tensor:
-        """1 / (|R| * |N_r|) per neighbour: mean over relations of means over neighbours."""
-        if not len(relations):
-            return torch.zeros(0, device=relations.device)
-        _, inverse, counts = torch.unique(relations, return_inverse=True, return_counts=True)
-        return 1.0 / (counts[inverse].float() * len(counts))
+        """Vector (d,) of an item absent from training: its content vector, exactly what a cold
+        item in the graph gets (see :meth:`ContentTower.embed_new_item`)."""
+        return self.content.embed_new_item(text_embedding, entity_indices, relation_indices, states)

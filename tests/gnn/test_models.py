@@ -45,9 +45,28 @@ def test_tailgnn_gradients_reach_text_projection_and_kg_gates(data_split) -> Non
     data, _ = data_split
     model = build_model(data, TrainConfig(model="tailgnn", dim=16))
     model()["item"].pow(2).sum().backward()
-    assert model.proj["item"].weight.grad.abs().sum() > 0
-    assert all(conv.gate.grad.abs().sum() > 0 for conv in model.kg_convs)
-    assert "user" not in model.proj  # users have no text here
+    assert model.content.proj["item"].weight.grad.abs().sum() > 0
+    assert all(conv.gate.grad.abs().sum() > 0 for conv in model.content.kg_convs)
+    assert model.collaborative.embedding.weight.grad.abs().sum() > 0
+    assert "user" not in model.content.proj  # users have no text here
+
+
+def test_tailgnn_stages_train_one_tower_at_a_time(data_split) -> None:
+    data, _ = data_split
+    model = build_model(data, TrainConfig(model="tailgnn", dim=16))
+    model.set_stage("collaborative")
+    assert set(model()) == {"user", "item"}
+    assert not any(p.requires_grad for p in model.content.parameters())
+    model.set_stage("content")
+    assert not any(p.requires_grad for p in model.collaborative.parameters())
+    out = model.train()()
+    out["item"].pow(2).sum().backward()
+    assert model.content.proj["item"].weight.grad.abs().sum() > 0
+    assert model.collaborative.embedding.weight.grad is None
+    frozen_users = model.collaborative()["user"]
+    assert torch.equal(out["user"], frozen_users)  # users stay LightGCN's
+    with pytest.raises(ValueError, match="unknown stage"):
+        model.set_stage("joint")
 
 
 def test_kg_conv_mean_over_relations_by_hand() -> None:
@@ -70,7 +89,7 @@ def test_cold_items_ignore_their_id_embedding(data_split) -> None:
     cold = torch.from_numpy(split.cold_items)
     before = model()["item"][cold].detach().clone()
     with torch.no_grad():
-        model.ids["item"].weight[cold] += 100.0
+        model.collaborative.embedding.weight[data["user"].num_nodes + cold] += 100.0
     assert torch.allclose(model()["item"][cold], before)
 
 

@@ -114,3 +114,20 @@ def test_tail_adjusted_reranks_only_the_candidate_pool() -> None:
     # pool {0, 1, 2}: spread 5 - 3 = 2; popular 0 and 1 drop by 2 -> 3.0, 2.0; item 2 stays 3.0
     assert set(order[:3]) == {0, 1, 2} and order[0] in (0, 2) and order[2] == 1
     assert order[3:] == [3, 4, 5]  # outside the pool: below every candidate, own order kept
+
+
+def test_tailgnn_trains_both_stages_then_picks_its_content_weight(planted_split) -> None:
+    data, split = planted_split
+    config = TrainConfig(model="tailgnn", dim=16, epochs=4, batch_size=512, lr=0.01,
+                         eval_every=2, patience=5, seed=1)
+    model = build_model(data, config)
+    result = train(model, data, split, config)
+    assert [r["stage"] for r in result.history] == ["collaborative"] * 4 + ["content"] * 4
+    assert result.extra["collaborative/best_epoch"] in (2, 4)
+    assert result.extra["content/best_epoch"] in (2, 4)
+    tuned = result.extra["tuned_valid_ndcg@20"]
+    assert float(model.content_weight) == max(
+        (float(k.split("=")[1]) for k in tuned), key=lambda w: tuned[f"content_weight={w}"]
+    )
+    assert model.stage == "hybrid"
+    assert result.best_valid["ndcg@20"] == pytest.approx(max(tuned.values()))

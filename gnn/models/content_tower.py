@@ -1,0 +1,154 @@
+"""Content tower: an item's vector from its BERT text and its knowledge-graph neighbours only.
+
+No item id and no interaction enters it, so an item with no interactions (cold, or added after
+training) gets a vector the same way a popular one does. Over the global node set
+x = [users; items; entities] of the KG:
+
+    layer 0:  item  x_i = P_item t_i                  (text only)
+              entity x_e = e_e + [has_text_e] P_entity t_e
+              user  x_u = [has_text_u] P_user t_u     (users take part only through KG edges)
+    layer l+1: x' = KGConv_l(x)                       (relation-gated mean, both directions)
+    content_i = mean(x_0[i], x_1[i], ..., x_L[i])
+
+Entity ids are the only free vectors: a shared actor or director becomes a learned signal that
+every item linked to it inherits. :meth:`ContentTower.embed_new_item` computes ``content_i`` for
+an item outside the graph from its text and entity links against the trained entity states.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from tailgraph.gnn.data import KGEdges
+from tailgraph.gnn.models.base import NodeType
+from tailgraph.gnn.models.kg_conv import KGConv, KGGraph, prune_kg
+
+NODE_TYPES = ("user", "item", "entity")
+
+
+class ContentTower(torch.nn.Module):
+    """Args: node counts, ``kg`` edges, ``text``/``has_text`` per node type, ``dim``, ``layers``,
+    ``min_entity_degree`` (see :func:`~gnn.models.kg_conv.prune_kg`).
+
+    Shapes: forward -> item (I, d), entity (E, d).
+    """
+
+    def __init__(
+        self,
+        num_nodes: dict[NodeType, int],
+        kg: KGEdges,
+        text: dict[NodeType, Tensor],
+        has_text: dict[NodeType, Tensor],
+        *,
+        dim: int = 64,
+        layers: int = 2,
+        min_entity_degree: int = 2,
+    ) -> None:
+        super().__init__()
+        self.num_nodes = {t: int(num_nodes[t]) for t in NODE_TYPES}
+        self.dim = dim
+        self.relations = list(kg.relations)
+        self.entity = torch.nn.Embedding(max(self.num_nodes["entity"], 1), dim)
+        text_dim = int(text["item"].shape[1])
+        self.proj = torch.nn.ModuleDict(
+            {
+                t: torch.nn.Linear(text_dim, dim, bias=False)
+                for t in NODE_TYPES
+                if text_dim and bool(has_text[t].any())
+            }
+        )
+        self.kg_convs = torch.nn.ModuleList(KGConv(len(self.relations), dim) for _ in range(layers))
+        for t in NODE_TYPES:
+            self.register_buffer(f"text_{t}", text[t].float(), persistent=False)
+            self.register_buffer(f"has_text_{t}", has_text[t].bool(), persistent=False)
+        kg = prune_kg(kg, min_entity_degree)
+        kept = torch.zeros(kg.num_nodes, dtype=torch.bool)
+        kept[kg.src] = True
+        kept[kg.dst] = True
+        start = kg.offsets.get("entity", kg.num_nodes)
+        # entities still linked after pruning: the only ones a new item may draw messages from
+        self.register_buffer("entity_kept", kept[start:].clone(), persistent=False)
+        graph = KGGraph.build(kg.src, kg.dst, kg.relation, kg.weight, kg.num_nodes)
+        for name in ("gather", "scatter", "pair_relation"):
+            self.register_buffer(f"kg_{name}", getattr(graph, name), persistent=False)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        torch.nn.init.xavier_uniform_(self.entity.weight)
+        for linear in self.proj.values():
+            torch.nn.init.xavier_uniform_(linear.weight)
+        for conv in self.kg_convs:
+            conv.reset_parameters()
+
+    def _text(self, node_type: NodeType) -> Tensor:
+        """Projected text of every node of ``node_type``; zeros where there is none."""
+        if node_type not in self.proj:
+            return self.entity.weight.new_zeros(self.num_nodes[node_type], self.dim)
+        projected = self.proj[node_type](getattr(self, f"text_{node_type}"))
+        return projected * getattr(self, f"has_text_{node_type}").unsqueeze(1)
+
+    @property
+    def kg_graph(self) -> KGGraph:
+        return KGGraph(self.kg_gather, self.kg_scatter, self.kg_pair_relation)
+
+    def propagate(self) -> list[Tensor]:
+        """States of all KG nodes [users; items; entities] at layers 0..L, each (N, d)."""
+        entity = self.entity.weight[: self.num_nodes["entity"]] + self._text("entity")
+        x = torch.cat([self._text("user"), self._text("item"), entity])
+        states, graph = [x], self.kg_graph
+        for conv in self.kg_convs:
+            x = conv(x, graph)
+            states.append(x)
+        return states
+
+    def forward(self) -> dict[NodeType, Tensor]:
+        mean = torch.stack(self.propagate()).mean(0)
+        n_user, n_ui = self.num_nodes["user"], self.num_nodes["user"] + self.num_nodes["item"]
+        return {"item": mean[n_user:n_ui], "entity": mean[n_ui:]}
+
+    def item_relation(self, name: str) -> int:
+        """Index of the relation carrying messages from entities to items for KG type ``name``."""
+        for candidate in (("entity", f"rev_{name}", "item"), ("entity", name, "item")):
+            if candidate in self.relations:
+                return self.relations.index(candidate)
+        raise KeyError(f"no KG relation {name!r} between items and entities")
+
+    @torch.no_grad()
+    def embed_new_item(
+        self,
+        text_embedding: Tensor,
+        entity_indices: Tensor,
+        relation_indices: Tensor,
+        states: list[Tensor] | None = None,
+    ) -> Tensor:
+        """``content_i`` (d,) of an item outside the graph, from its text and KG neighbours.
+
+        ``entity_indices`` index the ``entity`` node type (entities pruned as leaves are
+        ignored); ``relation_indices`` index :attr:`relations` (see :meth:`item_relation`).
+        ``states`` (from :meth:`propagate`) can be passed to embed many items at once.
+        """
+        if states is None:
+            states = self.propagate()
+        h = states[0].new_zeros(self.dim)
+        if "item" in self.proj and text_embedding.numel():
+            h = self.proj["item"](text_embedding.to(h.device).float())
+        layers = [h]
+        entity_indices = entity_indices.to(h.device).long()
+        keep = self.entity_kept[entity_indices]  # pruned (leaf) entities carry no signal
+        n_ui = self.num_nodes["user"] + self.num_nodes["item"]
+        entities = entity_indices[keep] + n_ui
+        relations = relation_indices.to(h.device).long()[keep]
+        weight = _mean_weights(relations)
+        for conv, x in zip(self.kg_convs, states[:-1], strict=True):
+            messages = x[entities] * conv.gate[relations] * weight.unsqueeze(1)
+            layers.append(messages.sum(0) if len(entities) else torch.zeros_like(h))
+        return torch.stack(layers).mean(0)
+
+
+def _mean_weights(relations: Tensor) -> Tensor:
+    """1 / (|R| * |N_r|) per neighbour: mean over relations of means over neighbours."""
+    if not len(relations):
+        return torch.zeros(0, device=relations.device)
+    _, inverse, counts = torch.unique(relations, return_inverse=True, return_counts=True)
+    return 1.0 / (counts[inverse].float() * len(counts))
