@@ -330,7 +330,9 @@ def markdown(results: list[ExperimentResult], plots: dict[str, list[str]]) -> st
         "- Models: `mostpop` (training popularity), `itemknn` (item cosine co-occurrence, "
         "neighbours tuned on validation), `bpr_mf`, `lightgcn`, `text_only` (BERT cosine of "
         "the user's mean training-item text (+ profile text) and item text), `fusion` "
-        "(α·z(text) + (1−α)·z(LightGCN), α tuned on validation), `tailgnn` (TailGraph).",
+        "(α·z(text) + (1−α)·z(LightGCN), α tuned on validation), `tailgnn` (TailGraph: "
+        "LightGCN for items with training interactions, a BERT text + KG content tower trained "
+        "against LightGCN's frozen users for items without, convex mix λ tuned on validation).",
     ]
     return "\n".join(out) + "\n"
 
