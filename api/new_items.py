@@ -1,8 +1,8 @@
 """``POST /items``: add an item with KG links and give it an inductive vector at once.
 
-Inductive vector — what is implemented (honestly): *not* TailGNN's ``embed_new_item``, which
-needs the trained module rebuilt over the whole exported graph (adjacency, KG, text buffers)
-inside the API process. Instead, per loaded model:
+Inductive vector — what is implemented (honestly): *not* TailGNN's content tower
+(``ContentTower.embed_new_item``), which needs the trained module rebuilt over the whole
+exported graph (KG, text buffers) inside the API process. Instead, per loaded model:
 
     text part = similarity-weighted mean of the learned vectors of the items whose BERT text
                 embedding is nearest to the new item's (top ``max_text_neighbours``, cosine > 0)

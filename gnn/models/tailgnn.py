@@ -4,7 +4,8 @@ content tower for what has few or none, trained in two stages into one scoring s
     collaborative:  LightGCN over training interactions        -> user u, item v_i
     content:        ContentTower (BERT text + gated KG mean)    -> item c_i
     score(u, i) = u · h_i,   h_i = (1 - λ) v_i + λ c_i   if i has training interactions
-                             h_i = c_i                   otherwise (cold, or added after training)
+                             h_i = c_i                   otherwise (cold, or added after training:
+                                                         ``model.content.embed_new_item``)
 
 Stage ``collaborative`` trains LightGCN alone. Stage ``content`` freezes it and trains the
 content tower against the frozen user vectors: every step a random ``content_share`` of the
@@ -130,32 +131,3 @@ class TailGNN(Recommender):
         best = max(CONTENT_WEIGHTS, key=lambda w: scores[f"content_weight={w}"])
         self.content_weight.fill_(best)
         return scores
-
-    # -- inductive items ---------------------------------------------------------------------
-    @property
-    def relations(self) -> list:
-        return self.content.relations
-
-    @property
-    def entity_kept(self) -> Tensor:
-        return self.content.entity_kept
-
-    def item_relation(self, name: str) -> int:
-        """Index of the relation carrying messages from entities to items for KG type ``name``."""
-        return self.content.item_relation(name)
-
-    def propagate(self) -> list[Tensor]:
-        """Content-tower states of all KG nodes at layers 0..L (for :meth:`embed_new_item`)."""
-        return self.content.propagate()
-
-    @torch.no_grad()
-    def embed_new_item(
-        self,
-        text_embedding: Tensor,
-        entity_indices: Tensor,
-        relation_indices: Tensor,
-        states: list[Tensor] | None = None,
-    ) -> Tensor:
-        """Vector (d,) of an item absent from training: its content vector, exactly what a cold
-        item in the graph gets (see :meth:`ContentTower.embed_new_item`)."""
-        return self.content.embed_new_item(text_embedding, entity_indices, relation_indices, states)

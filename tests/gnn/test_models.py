@@ -101,7 +101,7 @@ def _item_kg(data, model: TailGNN, item: int) -> tuple[torch.Tensor, torch.Tenso
             edge_index = data[edge_type].edge_index
             mask = edge_index[0] == item
             entities.append(edge_index[1][mask])
-            relations.append(torch.full((int(mask.sum()),), model.item_relation(rel)))
+            relations.append(torch.full((int(mask.sum()),), model.content.item_relation(rel)))
     return torch.cat(entities), torch.cat(relations)
 
 
@@ -111,21 +111,21 @@ def test_embed_new_item_matches_forward_for_a_cold_item(data_split) -> None:
     item = int(split.cold_items[0])
     entities, relations = _item_kg(data, model, item)
     assert len(entities) > 0
-    new = model.embed_new_item(data["item"].x[item], entities, relations)
+    new = model.content.embed_new_item(data["item"].x[item], entities, relations)
     assert torch.allclose(new, model()["item"][item].detach(), atol=1e-5)
 
 
 def test_embed_new_item_depends_on_text_and_kg(data_split) -> None:
     data, split = data_split
     model: TailGNN = build_model(data, TrainConfig(model="tailgnn", dim=16)).eval()
-    states = model.propagate()
+    states = model.content.propagate()
     text = data["item"].x[0]
     entities, relations = torch.tensor([0, 1]), torch.tensor([0, 0])
-    base = model.embed_new_item(text, entities, relations, states=states)
-    other_text = model.embed_new_item(data["item"].x[5], entities, relations, states=states)
-    other_kg = model.embed_new_item(text, torch.tensor([2, 3]), relations, states=states)
+    base = model.content.embed_new_item(text, entities, relations, states=states)
+    other_text = model.content.embed_new_item(data["item"].x[5], entities, relations, states=states)
+    other_kg = model.content.embed_new_item(text, torch.tensor([2, 3]), relations, states=states)
     assert base.shape == (16,)
     assert not torch.allclose(base, other_text)
     assert not torch.allclose(base, other_kg)
     with pytest.raises(KeyError, match="no KG relation"):
-        model.item_relation("NOT_A_RELATION")
+        model.content.item_relation("NOT_A_RELATION")

@@ -125,20 +125,22 @@ def test_cold_items_match_embed_new_item(cold_data) -> None:
             edge_index = data[src_type, rel, dst_type].edge_index
             mask = edge_index[0] == item
             entities.append(edge_index[1][mask])
-            relations.append(torch.full((int(mask.sum()),), model.item_relation(rel)))
-    new = model.embed_new_item(data["item"].x[item], torch.cat(entities), torch.cat(relations))
+            relations.append(torch.full((int(mask.sum()),), model.content.item_relation(rel)))
+    new = model.content.embed_new_item(
+        data["item"].x[item], torch.cat(entities), torch.cat(relations)
+    )
     assert torch.allclose(new, items[item], atol=1e-5)
 
 
 def test_embed_new_item_changes_with_text_and_with_kg_neighbours(cold_data) -> None:
     data, _ = cold_data
     model = _model(data, min_entity_degree=2).eval()
-    states = model.propagate()
-    kept = torch.nonzero(model.entity_kept).flatten()
+    states = model.content.propagate()
+    kept = torch.nonzero(model.content.entity_kept).flatten()
     relations = torch.tensor([0, 0])
-    base = model.embed_new_item(data["item"].x[0], kept[:2], relations, states=states)
-    other_text = model.embed_new_item(data["item"].x[7], kept[:2], relations, states=states)
-    other_kg = model.embed_new_item(data["item"].x[0], kept[2:4], relations, states=states)
+    base = model.content.embed_new_item(data["item"].x[0], kept[:2], relations, states=states)
+    other_text = model.content.embed_new_item(data["item"].x[7], kept[:2], relations, states=states)
+    other_kg = model.content.embed_new_item(data["item"].x[0], kept[2:4], relations, states=states)
     assert not torch.allclose(base, other_text, atol=1e-4)
     assert not torch.allclose(base, other_kg, atol=1e-4)
 
