@@ -11,8 +11,9 @@ x = [users; items; entities] of the KG:
     content_i = mean(x_0[i], x_1[i], ..., x_L[i])
 
 Entity ids are the only free vectors: a shared actor or director becomes a learned signal that
-every item linked to it inherits. :meth:`ContentTower.embed_new_item` computes ``content_i`` for
-an item outside the graph from its text and entity links against the trained entity states.
+every item linked to it inherits. TailGNN mixes ``content_i`` into warm items' vectors; items
+without interactions take neighbour transfer instead (:mod:`~gnn.models.neighbour_transfer`),
+which ranked them far better on ml-100k.
 """
 
 from __future__ import annotations
@@ -63,12 +64,6 @@ class ContentTower(torch.nn.Module):
             self.register_buffer(f"text_{t}", text[t].float(), persistent=False)
             self.register_buffer(f"has_text_{t}", has_text[t].bool(), persistent=False)
         kg = prune_kg(kg, min_entity_degree)
-        kept = torch.zeros(kg.num_nodes, dtype=torch.bool)
-        kept[kg.src] = True
-        kept[kg.dst] = True
-        start = kg.offsets.get("entity", kg.num_nodes)
-        # entities still linked after pruning: the only ones a new item may draw messages from
-        self.register_buffer("entity_kept", kept[start:].clone(), persistent=False)
         graph = KGGraph.build(kg.src, kg.dst, kg.relation, kg.weight, kg.num_nodes)
         for name in ("gather", "scatter", "pair_relation"):
             self.register_buffer(f"kg_{name}", getattr(graph, name), persistent=False)
@@ -106,49 +101,3 @@ class ContentTower(torch.nn.Module):
         mean = torch.stack(self.propagate()).mean(0)
         n_user, n_ui = self.num_nodes["user"], self.num_nodes["user"] + self.num_nodes["item"]
         return {"item": mean[n_user:n_ui], "entity": mean[n_ui:]}
-
-    def item_relation(self, name: str) -> int:
-        """Index of the relation carrying messages from entities to items for KG type ``name``."""
-        for candidate in (("entity", f"rev_{name}", "item"), ("entity", name, "item")):
-            if candidate in self.relations:
-                return self.relations.index(candidate)
-        raise KeyError(f"no KG relation {name!r} between items and entities")
-
-    @torch.no_grad()
-    def embed_new_item(
-        self,
-        text_embedding: Tensor,
-        entity_indices: Tensor,
-        relation_indices: Tensor,
-        states: list[Tensor] | None = None,
-    ) -> Tensor:
-        """``content_i`` (d,) of an item outside the graph, from its text and KG neighbours.
-
-        ``entity_indices`` index the ``entity`` node type (entities pruned as leaves are
-        ignored); ``relation_indices`` index :attr:`relations` (see :meth:`item_relation`).
-        ``states`` (from :meth:`propagate`) can be passed to embed many items at once.
-        """
-        if states is None:
-            states = self.propagate()
-        h = states[0].new_zeros(self.dim)
-        if "item" in self.proj and text_embedding.numel():
-            h = self.proj["item"](text_embedding.to(h.device).float())
-        layers = [h]
-        entity_indices = entity_indices.to(h.device).long()
-        keep = self.entity_kept[entity_indices]  # pruned (leaf) entities carry no signal
-        n_ui = self.num_nodes["user"] + self.num_nodes["item"]
-        entities = entity_indices[keep] + n_ui
-        relations = relation_indices.to(h.device).long()[keep]
-        weight = _mean_weights(relations)
-        for conv, x in zip(self.kg_convs, states[:-1], strict=True):
-            messages = x[entities] * conv.gate[relations] * weight.unsqueeze(1)
-            layers.append(messages.sum(0) if len(entities) else torch.zeros_like(h))
-        return torch.stack(layers).mean(0)
-
-
-def _mean_weights(relations: Tensor) -> Tensor:
-    """1 / (|R| * |N_r|) per neighbour: mean over relations of means over neighbours."""
-    if not len(relations):
-        return torch.zeros(0, device=relations.device)
-    _, inverse, counts = torch.unique(relations, return_inverse=True, return_counts=True)
-    return 1.0 / (counts[inverse].float() * len(counts))

@@ -107,47 +107,58 @@ def test_content_weight_mixes_towers_for_warm_items_only(cold_data) -> None:
     warm = torch.from_numpy(split.train[:5, 1])
     content = model.content()["item"].detach()
     collaborative = model.collaborative()["item"].detach()
+    transferred = model.transfer(collaborative)
     assert torch.allclose(model()["item"][warm], collaborative[warm])
     model.content_weight.fill_(0.5)
     items = model()["item"].detach()
     assert torch.allclose(items[warm], 0.5 * (collaborative[warm] + content[warm]), atol=1e-6)
-    assert torch.allclose(items[cold], content[cold])
+    assert torch.allclose(items[cold], transferred[cold])  # λ never touches cold items
+    assert not torch.allclose(items[cold], content[cold], atol=1e-3)
+
+
+def _item_entities(data, item: int) -> torch.Tensor:
+    """The entity indices ``item`` links to, over every item -> entity relation."""
+    entities = []
+    for src_type, rel, dst_type in data.edge_types:
+        if src_type == "item" and dst_type == "entity" and not rel.startswith("rev_"):
+            edge_index = data[src_type, rel, dst_type].edge_index
+            entities.append(edge_index[1][edge_index[0] == item])
+    return torch.cat(entities)
 
 
 def test_cold_items_match_embed_new_item(cold_data) -> None:
     data, split = cold_data
-    model = _model(data, min_entity_degree=2).eval()
+    model = _model(data).eval()
     items = model()["item"].detach()
-    item = int(split.cold_items[0])
-    entities, relations = [], []
-    for src_type, rel, dst_type in data.edge_types:
-        if src_type == "item" and dst_type == "entity" and not rel.startswith("rev_"):
-            edge_index = data[src_type, rel, dst_type].edge_index
-            mask = edge_index[0] == item
-            entities.append(edge_index[1][mask])
-            relations.append(torch.full((int(mask.sum()),), model.content.item_relation(rel)))
-    new = model.content.embed_new_item(
-        data["item"].x[item], torch.cat(entities), torch.cat(relations)
-    )
-    assert torch.allclose(new, items[item], atol=1e-5)
+    for item in split.cold_items[:5].tolist():
+        entities = _item_entities(data, item)
+        assert len(entities) > 0
+        new = model.embed_new_item(data["item"].x[item], entities)
+        assert torch.allclose(new, items[item], atol=1e-5)
 
 
 def test_embed_new_item_changes_with_text_and_with_kg_neighbours(cold_data) -> None:
     data, _ = cold_data
-    model = _model(data, min_entity_degree=2).eval()
-    states = model.content.propagate()
-    kept = torch.nonzero(model.content.entity_kept).flatten()
-    relations = torch.tensor([0, 0])
-    base = model.content.embed_new_item(data["item"].x[0], kept[:2], relations, states=states)
-    other_text = model.content.embed_new_item(data["item"].x[7], kept[:2], relations, states=states)
-    other_kg = model.content.embed_new_item(data["item"].x[0], kept[2:4], relations, states=states)
-    assert not torch.allclose(base, other_text, atol=1e-4)
-    assert not torch.allclose(base, other_kg, atol=1e-4)
+    model = _model(data).eval()
+    text, entities = data["item"].x[0], _item_entities(data, 0)
+    other = _item_entities(data, 7)
+    assert set(entities.tolist()) != set(other.tolist())
+    base = model.embed_new_item(text, entities)
+    other_text = model.embed_new_item(data["item"].x[7], entities)
+    other_kg = model.embed_new_item(text, other)
+    text_only = model.embed_new_item(text, torch.zeros(0, dtype=torch.long))
+    kg_only = model.embed_new_item(torch.zeros(0), entities)
+    assert base.shape == (16,)
+    for changed in (other_text, other_kg, text_only):
+        assert not torch.allclose(base, changed, atol=1e-4)
+    assert kg_only.norm() > 0  # an item without text is still placed by its links
+    nothing = model.embed_new_item(torch.zeros(0), torch.zeros(0, dtype=torch.long))
+    assert torch.equal(nothing, torch.zeros(16))  # nothing to borrow from: unscorable
 
 
 def test_tail_recall_beats_lightgcn_on_a_planted_long_tail(planted: GraphSnapshot) -> None:
-    """Cold items are the far end of the tail: LightGCN has nothing to rank them by, TailGNN's
-    content tower does, while warm accuracy stays LightGCN's."""
+    """Cold items are the far end of the tail: LightGCN has nothing to rank them by, TailGNN
+    borrows vectors from their text and KG neighbours, while warm accuracy stays LightGCN's."""
     inter = planted.interactions
     split = split_interactions(
         inter.user, inter.item, 300, 200, protocol="cold", ts=inter.ts, seed=1
