@@ -1,18 +1,20 @@
 """``POST /items``: add an item with KG links and give it an inductive vector at once.
 
-Inductive vector — what is implemented (honestly): *not* TailGNN's content tower
-(``ContentTower.embed_new_item``), which needs the trained module rebuilt over the whole
-exported graph (KG, text buffers) inside the API process. Instead, per loaded model:
+Inductive vector: TailGNN's neighbour transfer (:mod:`tailgraph.gnn.models.neighbour_transfer`),
+the path the model itself takes for items without interactions, over the vectors the loaded
+model serves:
 
-    text part = similarity-weighted mean of the learned vectors of the items whose BERT text
-                embedding is nearest to the new item's (top ``max_text_neighbours``, cosine > 0)
-    KG part   = mean learned vector of the items sharing its KG entities (bounded per entity)
-    vector    = mean of the parts that exist (``text+kg``, ``text`` or ``kg``)
+    candidates = the items nearest by BERT text (top ``max_text_neighbours``, cosine > 0)
+                 + the items sharing its KG entities (``max_neighbours_per_entity`` per entity)
+    sim(j)     = (1 - a) cos(text, t_j) + a cos(entity links, j's entity links)
+    vector     = length-restored softmax(sim / τ) mix of the best ``NEIGHBOURS`` candidates
 
-With neither part (no text neighbours, no linked trained items) the item is stored but the
-model cannot score it until retraining (``none``). The requesting model's vector is written as
-the node's ``embedding`` (so the vector index can propose it); every loaded model gets one in
-memory. Models loaded later treat the item as unknown until retraining.
+Two differences from training time, both bounded reads: candidates come from the text top-k and
+the capped KG neighbourhood rather than every item, and they are any item the model has a vector
+for (an item borrowed from earlier included). With no candidate of positive similarity the item
+is stored but the model cannot score it until retraining (``none``). The requesting model's
+vector is written as the node's ``embedding`` (so the vector index can propose it); every loaded
+model gets one in memory. Models loaded later treat the item as unknown until retraining.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+import torch
 
 from tailgraph import cypher
 from tailgraph.api import candidates as cand
@@ -30,6 +33,13 @@ from tailgraph.api.text_index import TextIndex
 from tailgraph.encoders.cache import text_hash
 from tailgraph.encoders.text import item_text
 from tailgraph.errors import ConflictError, DataValidationError
+from tailgraph.gnn.models.neighbour_transfer import (
+    KG_WEIGHT,
+    NEIGHBOURS,
+    TEMPERATURE,
+    borrow,
+    entity_weights,
+)
 from tailgraph.graph.dialect import check_identifier
 from tailgraph.graph.records import INTERACTED, RECOMMENDED
 from tailgraph.graph.store import GraphStore
@@ -43,6 +53,34 @@ def kg_relation_types(store: GraphStore) -> frozenset[str]:
     return frozenset(str(row["type"]) for row in rows) - _NOT_KG
 
 
+def kg_similarities(
+    store: GraphStore, item_id: str, entity_ids: list[str], candidates: list[str]
+) -> np.ndarray:
+    """Cosine of the new item's weighted entity links with each candidate's (zeros without
+    links); weights :func:`~tailgraph.gnn.models.neighbour_transfer.entity_weights`."""
+    similarity = np.zeros(len(candidates), dtype=np.float32)
+    if not entity_ids or not candidates:
+        return similarity
+    links: dict[str, set[str]] = defaultdict(set)
+    for row in cand.read(store, "item_entity_links", {"item_ids": candidates}):
+        links[str(row["item_id"])].add(str(row["entity_id"]))
+    entities = sorted(set(entity_ids).union(*links.values()))
+    degree = {e: 0 for e in entities}
+    parameters = {"entity_ids": entities, "item_id": item_id}
+    for row in cand.read(store, "entity_item_degrees", parameters):
+        degree[str(row["entity_id"])] = int(row["degree"])
+    weights = entity_weights(np.array([degree[e] for e in entities]))
+    weight = dict(zip(entities, weights.tolist(), strict=True))
+    own = set(entity_ids)
+    own_norm = float(np.sqrt(sum(weight[e] ** 2 for e in own)))
+    for n, candidate in enumerate(candidates):
+        theirs = links.get(candidate, set())
+        norm = own_norm * float(np.sqrt(sum(weight[e] ** 2 for e in theirs)))
+        if norm > 0:
+            similarity[n] = sum(weight[e] ** 2 for e in own & theirs) / norm
+    return similarity
+
+
 def inductive_vector(
     store: GraphStore,
     scorer: Scorer,
@@ -53,15 +91,11 @@ def inductive_vector(
     limits: ExpansionLimits,
 ) -> tuple[np.ndarray | None, EmbeddingKind, list[str]]:
     """(vector or None, what it came from, text neighbours) — see the module docstring."""
-    parts: list[np.ndarray] = []
     matches = texts.nearest(
         store, text_vector, limits.max_text_neighbours, scorer.has_item, exclude={item_id}
     )
-    if matches:
-        weights = np.array([s for _, s in matches], dtype=np.float32)
-        learned = scorer.item_vectors([i for i, _ in matches])
-        parts.append((weights[:, None] * learned).sum(axis=0) / weights.sum())
-    neighbours: list[str] = []
+    text_ids = [i for i, _ in matches]
+    shared: list[str] = []
     if entity_ids:
         rows = cand.read(
             store,
@@ -72,19 +106,26 @@ def inductive_vector(
                 "per_entity": limits.max_neighbours_per_entity,
             },
         )
-        neighbours = list(dict.fromkeys(str(r["item_id"]) for r in rows))
-        known = scorer.item_vectors(neighbours)
-        if len(known):
-            parts.append(known.mean(axis=0))
-    text_ids = [i for i, _ in matches]
-    if not parts:
+        shared = [i for i in dict.fromkeys(str(r["item_id"]) for r in rows) if scorer.has_item(i)]
+    candidates = list(dict.fromkeys([*text_ids, *shared]))
+    if not candidates:
         return None, "none", text_ids
+    by_text = texts.cosines(store, text_vector, candidates).clip(min=0.0)
+    by_kg = kg_similarities(store, item_id, entity_ids, candidates)
+    similarity = (1.0 - KG_WEIGHT) * by_text + KG_WEIGHT * by_kg
+    best = np.argsort(-similarity, kind="stable")[:NEIGHBOURS]
+    best = best[similarity[best] > 0]
+    if not len(best):
+        return None, "none", text_ids
+    vectors = torch.from_numpy(scorer.item_vectors([candidates[b] for b in best]))
+    index, weights = torch.arange(len(best))[None], torch.from_numpy(similarity[best])[None]
+    vector = borrow(vectors, index, weights, TEMPERATURE)[0].numpy()
     kinds: dict[tuple[bool, bool], EmbeddingKind] = {
         (True, True): "text+kg",
         (True, False): "text",
         (False, True): "kg",
     }
-    return np.mean(parts, axis=0), kinds[(bool(matches), len(parts) > len(matches[:1]))], text_ids
+    return vector, kinds[(bool(by_text[best].max() > 0), bool(by_kg[best].max() > 0))], text_ids
 
 
 def add_item(

@@ -82,6 +82,19 @@ class TextIndex:
             self._ids = [*ids, item_id]
             self._matrix = np.vstack([matrix, row]) if matrix.size else row
 
+    def cosines(self, store: GraphStore, vector: np.ndarray, item_ids: Sequence[str]) -> np.ndarray:
+        """Cosine of ``vector`` with each of ``item_ids`` (0 for items without text)."""
+        ids, matrix = self._load(store)
+        if not ids or matrix.shape[1] != np.asarray(vector).shape[0]:
+            return np.zeros(len(item_ids), dtype=np.float32)
+        rows = {item_id: row for row, item_id in enumerate(ids)}
+        scores = np.zeros(len(item_ids), dtype=np.float32)
+        known = [(n, rows[i]) for n, i in enumerate(item_ids) if i in rows]
+        if known:
+            positions, matrix_rows = (list(x) for x in zip(*known, strict=True))
+            scores[positions] = matrix[matrix_rows] @ np.asarray(vector, dtype=np.float32)
+        return scores
+
     def nearest(
         self,
         store: GraphStore,

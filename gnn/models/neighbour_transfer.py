@@ -24,6 +24,27 @@ from torch import Tensor
 from tailgraph.gnn.data import KGEdges
 
 CHUNK = 1024  # target items whose similarities to every source are held at once
+NEIGHBOURS, TEMPERATURE, KG_WEIGHT = 10, 0.05, 0.2  # top-k, τ, a: shared with the service
+
+
+def borrow(source_vectors: Tensor, index: Tensor, similarity: Tensor, temperature: float) -> Tensor:
+    """(n, d) length-restored softmax mixes of ``source_vectors`` rows ``index`` (n, k) weighted
+    by ``similarity`` (n, k); rows with no neighbour of positive similarity are zero (nothing to
+    borrow from, so the item cannot be scored)."""
+    logits = (similarity / temperature).masked_fill(similarity <= 0, float("-inf"))
+    usable = (similarity > 0).any(dim=1, keepdim=True)
+    weights = torch.softmax(logits.masked_fill(~usable, 0.0), dim=1) * usable
+    picked = source_vectors[index]  # (n, k, d)
+    mean = (weights.unsqueeze(2) * picked).sum(1)
+    length = (weights * picked.norm(dim=2)).sum(1, keepdim=True)
+    return mean * (length / mean.norm(dim=1, keepdim=True).clamp(min=1e-12))
+
+
+def entity_weights(degree: np.ndarray) -> np.ndarray:
+    """1 / log(1 + degree) per entity: sharing a rare entity says more than a common one."""
+    return (1.0 / np.log1p(np.maximum(np.asarray(degree, dtype=np.float64), 1.0))).astype(
+        np.float32
+    )
 
 
 class NeighbourTransfer(torch.nn.Module):
@@ -41,9 +62,9 @@ class NeighbourTransfer(torch.nn.Module):
         kg: KGEdges,
         sources: Tensor,
         *,
-        neighbours: int = 10,
-        temperature: float = 0.05,
-        kg_weight: float = 0.2,
+        neighbours: int = NEIGHBOURS,
+        temperature: float = TEMPERATURE,
+        kg_weight: float = KG_WEIGHT,
     ) -> None:
         super().__init__()
         if neighbours < 1 or temperature <= 0 or not 0.0 <= kg_weight <= 1.0:
@@ -83,15 +104,8 @@ class NeighbourTransfer(torch.nn.Module):
         return torch.from_numpy(index), torch.from_numpy(similarity)
 
     def mix(self, source_vectors: Tensor, index: Tensor, similarity: Tensor) -> Tensor:
-        """(n, d) length-restored softmax mixes of ``source_vectors`` rows ``index`` (n, k);
-        rows with no neighbour of positive similarity are zero (nothing to borrow from)."""
-        logits = (similarity / self.temperature).masked_fill(similarity <= 0, float("-inf"))
-        usable = (similarity > 0).any(dim=1, keepdim=True)
-        weights = torch.softmax(logits.masked_fill(~usable, 0.0), dim=1) * usable
-        picked = source_vectors[index]  # (n, k, d)
-        mean = (weights.unsqueeze(2) * picked).sum(1)
-        length = (weights * picked.norm(dim=2)).sum(1, keepdim=True)
-        return mean * (length / mean.norm(dim=1, keepdim=True).clamp(min=1e-12))
+        """:func:`borrow` at this transfer's temperature."""
+        return borrow(source_vectors, index, similarity, self.temperature)
 
     def forward(self, item_vectors: Tensor) -> Tensor:
         sources = item_vectors[self.source_index]
@@ -141,8 +155,7 @@ def _top_k(sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _entity_links(kg: KGEdges, n_items: int) -> tuple[np.ndarray, sp.csr_matrix]:
-    """Entity weights 1 / log(1 + degree) (E,) and the items' unit-length weighted entity-link
-    rows (I, E): sharing a rare entity says more than sharing a common one."""
+    """:func:`entity_weights` (E,) and the items' unit-length weighted entity-link rows (I, E)."""
     start_item, start_entity = kg.offsets["item"], kg.offsets["entity"]
     n_entities = kg.num_nodes - start_entity
     src, dst = kg.src.cpu().numpy(), kg.dst.cpu().numpy()
@@ -158,7 +171,7 @@ def _entity_links(kg: KGEdges, n_items: int) -> tuple[np.ndarray, sp.csr_matrix]
     )
     links.data[:] = 1.0  # duplicate links (several relations to one entity) count once
     degree = np.asarray(links.sum(axis=0)).ravel()
-    idf = (1.0 / np.log1p(np.maximum(degree, 1.0))).astype(np.float32)
+    idf = entity_weights(degree)
     weighted = (links @ sp.diags(idf)).tocsr()
     norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
     unit = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ weighted

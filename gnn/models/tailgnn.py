@@ -34,10 +34,10 @@ import torch
 from torch import Tensor
 
 from tailgraph.gnn.data import KGEdges
+from tailgraph.gnn.models import neighbour_transfer
 from tailgraph.gnn.models.base import NodeType, Recommender
 from tailgraph.gnn.models.content_tower import ContentTower
 from tailgraph.gnn.models.lightgcn import LightGCN
-from tailgraph.gnn.models.neighbour_transfer import NeighbourTransfer
 
 STAGES = ("collaborative", "content")
 HYBRID = "hybrid"  # the trained model: both towers, the way it serves
@@ -69,9 +69,9 @@ class TailGNN(Recommender):
         layers: int = 2,
         content_share: float = 0.5,
         min_entity_degree: int = 2,
-        transfer_neighbours: int = 10,
-        transfer_temperature: float = 0.05,
-        transfer_kg_weight: float = 0.2,
+        transfer_neighbours: int = neighbour_transfer.NEIGHBOURS,
+        transfer_temperature: float = neighbour_transfer.TEMPERATURE,
+        transfer_kg_weight: float = neighbour_transfer.KG_WEIGHT,
     ) -> None:
         super().__init__()
         if not 0.0 < content_share <= 1.0:
@@ -82,7 +82,7 @@ class TailGNN(Recommender):
             num_nodes, kg, text, has_text, dim=dim, layers=layers,
             min_entity_degree=min_entity_degree,
         )
-        self.transfer = NeighbourTransfer(
+        self.transfer = neighbour_transfer.NeighbourTransfer(
             text["item"], has_text["item"], kg, item_has_train.bool(),
             neighbours=transfer_neighbours, temperature=transfer_temperature,
             kg_weight=transfer_kg_weight,

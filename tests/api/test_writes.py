@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from tailgraph.encoders.text import item_text
 from tailgraph.graph.falkordb_store import FalkorDBStore
+
+from .conftest import ITEM_VECTORS
 
 COUNT = "MATCH (n) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS n, count(r) AS r"
 
@@ -144,7 +148,7 @@ def test_delete_user_removes_user_and_interactions(
 
 
 def test_new_item_gets_an_inductive_vector_and_is_recommended_at_once(
-    text_client: TestClient, graph: FalkorDBStore
+    text_client: TestClient, graph: FalkorDBStore, encoder: object
 ) -> None:
     response = text_client.post(
         "/items",
@@ -172,7 +176,21 @@ def test_new_item_gets_an_inductive_vector_and_is_recommended_at_once(
     assert "knowledge" in new["sources"] and "tail" in new["sources"]  # via e_dir; popularity 0
     assert new["title"] == "Seven"
     # KG part = mean(i1, i6) scores 0.3 for u1; the text neighbours (led by i7) pull it up.
-    assert 0.3 < new["model_score"] < 0.95
+    # Neighbour transfer by hand: text cosine of the titles, KG cosine 1 for i1 and i6 (like
+    # the new item they link only to e_dir), softmax(sim / 0.05) mix with the length restored.
+    ids = sorted(ITEM_VECTORS)
+    titles = [row["t"] for row in graph.run(
+        "UNWIND $ids AS id MATCH (i:Item {id: id}) RETURN i.title AS t", {"ids": ids}
+    )]
+    vectors = encoder.encode([item_text({"title": "Seven"}), *titles])  # type: ignore[attr-defined]
+    by_text = np.clip(vectors[1:] @ vectors[0], 0.0, None)
+    similarity = 0.8 * by_text + 0.2 * np.array([i in ("i1", "i6") for i in ids], dtype=float)
+    weights = np.exp(similarity / 0.05) / np.exp(similarity / 0.05).sum()
+    picked = np.array([ITEM_VECTORS[i] for i in ids])
+    mean = weights @ picked
+    expected = mean / np.linalg.norm(mean) * (weights @ np.linalg.norm(picked, axis=1))
+    assert np.allclose(stored["vector"], expected, atol=1e-4)
+    assert new["model_score"] == pytest.approx(expected[0], abs=1e-4)  # u1 = [1, 0, 0, 0]
     similar = text_client.get("/items/i9/similar", params={"k": 1}).json()
     assert similar["items"][0]["item_id"] in {"i7", "i6"}
 
