@@ -4,13 +4,19 @@ content tower trained into the same space, and neighbour transfer for what has n
     collaborative:  LightGCN over training interactions        -> user u, item v_i
     content:        ContentTower (BERT text + gated KG mean)    -> item c_i
     score(u, i) = u · h_i,   h_i = (1 - λ) v_i + λ c_i   if i has training interactions
-                             h_i = transfer(v)_i         otherwise (cold, or added after training:
+                             h_i = s transfer(v)_i       otherwise (cold, or added after training:
                                                          :meth:`TailGNN.embed_new_item`)
 
 ``transfer`` (:mod:`~gnn.models.neighbour_transfer`) borrows the LightGCN vectors of the warm
 items nearest in BERT text and KG links, length restored. Measured on ml-100k (cold protocol,
 seed 1), it ranks cold items far better than the content tower's own c_i: cold-item recall@20
 0.161 vs 0.013, NDCG@20 0.298 vs 0.265 (``bench/results/probes/session4-*.log``).
+
+The scale s is picked with λ on validation: items without interactions are not alike across
+settings. New items (the cold protocol) are as popular as any, and full length ranked them best
+(s = 1); items of a random split that drew no training interaction are the rarest of all, and
+there full length cost 0.003 validation NDCG@20 where half length cost nothing (ml-100k, seed 1,
+``bench/results/probes/session4-transfer_scale_probe.log``).
 
 Stage ``collaborative`` trains LightGCN alone. Stage ``content`` freezes it and trains the
 content tower against the frozen user vectors: every step a random ``content_share`` of the
@@ -42,6 +48,7 @@ from tailgraph.gnn.models.lightgcn import LightGCN
 STAGES = ("collaborative", "content")
 HYBRID = "hybrid"  # the trained model: both towers, the way it serves
 CONTENT_WEIGHTS = (0.0, 0.1, 0.25, 0.5)  # λ candidates, chosen on validation
+TRANSFER_SCALES = (0.5, 0.9, 1.0, 1.1)  # s candidates for borrowed vectors, chosen with λ
 
 
 class TailGNN(Recommender):
@@ -89,6 +96,7 @@ class TailGNN(Recommender):
         )
         self.register_buffer("item_has_train", item_has_train.bool(), persistent=False)
         self.register_buffer("content_weight", torch.zeros(()))  # λ, saved with the state
+        self.register_buffer("transfer_scale", torch.ones(()))  # s, saved with the state
         self.stage = HYBRID
         self._frozen: dict[NodeType, Tensor] | None = None
 
@@ -96,6 +104,7 @@ class TailGNN(Recommender):
         self.collaborative.reset_parameters()
         self.content.reset_parameters()
         self.content_weight.zero_()
+        self.transfer_scale.fill_(1.0)
 
     def set_stage(self, stage: str) -> None:
         """Switch what trains and what ``forward`` returns: a stage of :data:`STAGES` or
@@ -124,14 +133,16 @@ class TailGNN(Recommender):
         collaborative = self.collaborative()
         warm = self.item_has_train.unsqueeze(1)
         mixed = torch.lerp(collaborative["item"], content["item"], self.content_weight)
-        item = torch.where(warm, mixed, self.transfer(collaborative["item"]))
+        borrowed = self.transfer_scale * self.transfer(collaborative["item"])
+        item = torch.where(warm, mixed, borrowed)
         return {"user": collaborative["user"], "item": item, "entity": content["entity"]}
 
     @torch.no_grad()
     def embed_new_item(self, text: Tensor, entity_indices: Tensor) -> Tensor:
         """(d,) vector of an item added after training, from its BERT ``text`` (T,) (empty when
         it has none) and the ``entity`` indices it links to; the same path cold items take."""
-        return self.transfer.embed(self.collaborative()["item"], text, entity_indices)
+        borrowed = self.transfer.embed(self.collaborative()["item"], text, entity_indices)
+        return self.transfer_scale * borrowed
 
     def reg_loss(self, users: Tensor, pos_items: Tensor, neg_items: Tensor) -> Tensor:
         """LightGCN's ego-embedding L2 (none in the ``content`` stage: that tower's only free
@@ -142,13 +153,18 @@ class TailGNN(Recommender):
 
     @torch.no_grad()
     def tune(self, valid_ndcg: Callable[[], float]) -> dict[str, float]:
-        """Switch to ``hybrid`` and keep the λ of :data:`CONTENT_WEIGHTS` with the best
-        ``valid_ndcg()``; returns every candidate's score."""
+        """Switch to ``hybrid`` and keep the (λ, s) of :data:`CONTENT_WEIGHTS` x
+        :data:`TRANSFER_SCALES` with the best ``valid_ndcg()`` (the first on ties); returns every
+        candidate's score."""
         self.set_stage(HYBRID)
-        scores = {}
+        scores, grid = {}, {}
         for weight in CONTENT_WEIGHTS:
-            self.content_weight.fill_(weight)
-            scores[f"content_weight={weight}"] = valid_ndcg()
-        best = max(CONTENT_WEIGHTS, key=lambda w: scores[f"content_weight={w}"])
-        self.content_weight.fill_(best)
+            for scale in TRANSFER_SCALES:
+                self.content_weight.fill_(weight)
+                self.transfer_scale.fill_(scale)
+                name = f"content_weight={weight},transfer_scale={scale}"
+                scores[name], grid[name] = valid_ndcg(), (weight, scale)
+        weight, scale = grid[max(scores, key=scores.__getitem__)]
+        self.content_weight.fill_(weight)
+        self.transfer_scale.fill_(scale)
         return scores

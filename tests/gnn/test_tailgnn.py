@@ -135,6 +135,11 @@ def test_cold_items_match_embed_new_item(cold_data) -> None:
         assert len(entities) > 0
         new = model.embed_new_item(data["item"].x[item], entities)
         assert torch.allclose(new, items[item], atol=1e-5)
+    model.transfer_scale.fill_(0.5)  # the tuned scale applies to both paths
+    item = int(split.cold_items[0])
+    new = model.embed_new_item(data["item"].x[item], _item_entities(data, item))
+    assert torch.allclose(new, 0.5 * items[item], atol=1e-5)
+    assert torch.allclose(model()["item"][item], 0.5 * items[item], atol=1e-5)
 
 
 def test_embed_new_item_changes_with_text_and_with_kg_neighbours(cold_data) -> None:

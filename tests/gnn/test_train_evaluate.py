@@ -10,6 +10,7 @@ from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import build_hetero_data
 from tailgraph.gnn.evaluate import evaluate
 from tailgraph.gnn.models.registry import build_model
+from tailgraph.gnn.models.tailgnn import CONTENT_WEIGHTS, TRANSFER_SCALES
 from tailgraph.gnn.split import InteractionSplit, split_interactions
 from tailgraph.gnn.train import NegativeSampler, train
 from tailgraph.graph.export import GraphSnapshot
@@ -116,7 +117,7 @@ def test_tail_adjusted_reranks_only_the_candidate_pool() -> None:
     assert order[3:] == [3, 4, 5]  # outside the pool: below every candidate, own order kept
 
 
-def test_tailgnn_trains_both_stages_then_picks_its_content_weight(planted_split) -> None:
+def test_tailgnn_trains_both_stages_then_picks_its_mix_and_transfer_scale(planted_split) -> None:
     data, split = planted_split
     config = TrainConfig(model="tailgnn", dim=16, epochs=4, batch_size=512, lr=0.01,
                          eval_every=2, patience=5, seed=1)
@@ -126,8 +127,9 @@ def test_tailgnn_trains_both_stages_then_picks_its_content_weight(planted_split)
     assert result.extra["collaborative/best_epoch"] in (2, 4)
     assert result.extra["content/best_epoch"] in (2, 4)
     tuned = result.extra["tuned_valid_ndcg@20"]
-    assert float(model.content_weight) == max(
-        (float(k.split("=")[1]) for k in tuned), key=lambda w: tuned[f"content_weight={w}"]
-    )
+    assert len(tuned) == len(CONTENT_WEIGHTS) * len(TRANSFER_SCALES)
+    weight, scale = (float(part.split("=")[1]) for part in max(tuned, key=tuned.get).split(","))
+    assert model.content_weight.item() == pytest.approx(weight)
+    assert model.transfer_scale.item() == pytest.approx(scale)
     assert model.stage == "hybrid"
     assert result.best_valid["ndcg@20"] == pytest.approx(max(tuned.values()))
