@@ -1,4 +1,9 @@
 # Probe (session 4): how well do different cold-item vectors rank among cold items, and overall?
+# Kept as run on 2026-11-24 (session 4). Reads the seed-1 vectors (U: users, V: LightGCN items,
+# C: content tower items) that bench/probes/two_tower_probe.py <protocol> 1 mix content saved
+# to /tmp/proto/<protocol>1-mix-content.npz. Run from the repo root:
+#   OMP_NUM_THREADS=1 .venv/bin/python bench/probes/cold_ranking_probe.py
+# Output: ../results/probes/session4-cold_ranking_probe.log
 import json, sys
 import numpy as np, torch
 sys.path.insert(0, "/work/main/bench")

@@ -1,5 +1,10 @@
 # Probe (session 4): neighbour transfer variants: KG sims with renorm, mix with content C; and
 # on random protocol, smoothing few-interaction warm items towards their text neighbours.
+# Kept as run on 2026-11-24 (session 4). Reads the seed-1 vectors (U: users, V: LightGCN items,
+# C: content tower items) that bench/probes/two_tower_probe.py <protocol> 1 mix content saved
+# to /tmp/proto/<protocol>1-mix-content.npz. Run from the repo root:
+#   OMP_NUM_THREADS=1 .venv/bin/python bench/probes/neighbour_transfer_kg_probe.py
+# Output: ../results/probes/session4-neighbour_transfer_kg_probe.log
 import json, sys
 import numpy as np, torch, scipy.sparse as sp
 sys.path.insert(0, "/work/main/bench")
