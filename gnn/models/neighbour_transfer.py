@@ -75,32 +75,33 @@ class NeighbourTransfer(torch.nn.Module):
         self.neighbours, self.temperature, self.kg_weight = neighbours, temperature, kg_weight
         n_items = int(item_text.shape[0])
         text = item_text.detach().cpu().float().numpy() * item_has_text.cpu().numpy()[:, None]
-        self._text = _unit_rows(text)
-        self._idf, self._links = _entity_links(kg, n_items)
+        text = _unit_rows(text)
+        self._idf, links = _entity_links(kg, n_items)
         sources = sources.cpu().bool()
         source_index = torch.nonzero(sources).flatten()
         target_index = torch.nonzero(~sources).flatten()
-        self._source_rows = source_index.numpy()
-        self._source_links_t = self._links[self._source_rows].T.tocsr()  # (E, S)
+        # kept for new items (numpy/scipy, not buffers: only ever read on the CPU)
+        self._source_text = text[source_index.numpy()]  # (S, T)
+        self._source_links_t = links[source_index.numpy()].T.tocsr()  # (E, S)
         self.register_buffer("source_index", source_index, persistent=False)
         self.register_buffer("target_index", target_index, persistent=False)
-        index, similarity = self._nearest(target_index.numpy())
+        rows = target_index.numpy()
+        index, similarity = self._nearest(text[rows], links[rows])
         self.register_buffer("neighbour_index", index, persistent=False)
         self.register_buffer("neighbour_similarity", similarity, persistent=False)
 
-    def _nearest(self, rows: np.ndarray) -> tuple[Tensor, Tensor]:
-        """Top-k source positions and similarities for the items ``rows``, in chunks."""
-        k = min(self.neighbours, len(self._source_rows))
-        index = np.zeros((len(rows), k), dtype=np.int64)
-        similarity = np.zeros((len(rows), k), dtype=np.float32)
-        for start in range(0, len(rows) if k else 0, CHUNK):
-            chunk = rows[start : start + CHUNK]
-            sims = (1.0 - self.kg_weight) * (self._text[chunk] @ self._text[self._source_rows].T)
+    def _nearest(self, text: np.ndarray, links: sp.csr_matrix) -> tuple[Tensor, Tensor]:
+        """Top-k source positions and similarities for items with unit ``text`` (n, T) and
+        entity-link rows ``links`` (n, E), in chunks of :data:`CHUNK`."""
+        k = min(self.neighbours, self._source_text.shape[0])
+        index = np.zeros((len(text), k), dtype=np.int64)
+        similarity = np.zeros((len(text), k), dtype=np.float32)
+        for start in range(0, len(text) if k else 0, CHUNK):
+            end = start + CHUNK
+            sims = (1.0 - self.kg_weight) * (text[start:end] @ self._source_text.T)
             if self.kg_weight:
-                sims += self.kg_weight * (self._links[chunk] @ self._source_links_t).toarray()
-            index[start : start + len(chunk)], similarity[start : start + len(chunk)] = _top_k(
-                sims, k
-            )
+                sims += self.kg_weight * (links[start:end] @ self._source_links_t).toarray()
+            index[start:end], similarity[start:end] = _top_k(sims, k)
         return torch.from_numpy(index), torch.from_numpy(similarity)
 
     def mix(self, source_vectors: Tensor, index: Tensor, similarity: Tensor) -> Tensor:
@@ -116,26 +117,19 @@ class NeighbourTransfer(torch.nn.Module):
     def embed(self, item_vectors: Tensor, text: Tensor, entity_indices: Tensor) -> Tensor:
         """(d,) vector of an item outside the graph from its ``text`` (T,) (empty for none) and
         the ``entity_indices`` it links to, borrowing from ``item_vectors`` (I, d)."""
-        n_sources = len(self._source_rows)
-        sims = np.zeros(n_sources, dtype=np.float32)
+        unit = np.zeros((1, self._source_text.shape[1]), dtype=np.float32)
         if text.numel():
-            unit = _unit_rows(text.detach().cpu().float().numpy()[None])[0]
-            sims += (1.0 - self.kg_weight) * (self._text[self._source_rows] @ unit)
+            unit = _unit_rows(text.detach().cpu().float().numpy().reshape(1, -1))
         entities = np.unique(entity_indices.cpu().numpy().astype(np.int64))
         entities = entities[(entities >= 0) & (entities < len(self._idf))]
-        if self.kg_weight and len(entities):
-            weights = self._idf[entities]
-            norm = float(np.linalg.norm(weights))
-            if norm > 0:
-                hits = sp.csr_matrix(weights[None] / norm) @ self._source_links_t[entities]
-                sims += self.kg_weight * hits.toarray()[0]
-        k = min(self.neighbours, n_sources)
-        index, similarity = _top_k(sims[None], k)
+        weights = np.zeros(len(self._idf), dtype=np.float32)
+        weights[entities] = self._idf[entities]
+        norm = float(np.linalg.norm(weights))
+        links = sp.csr_matrix(weights[None] / (norm if norm > 0 else 1.0))
+        index, similarity = self._nearest(unit, links)
         device = item_vectors.device
         return self.mix(
-            item_vectors[self.source_index],
-            torch.from_numpy(index).to(device),
-            torch.from_numpy(similarity).to(device),
+            item_vectors[self.source_index], index.to(device), similarity.to(device)
         )[0]
 
 

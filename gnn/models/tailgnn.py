@@ -155,11 +155,14 @@ class TailGNN(Recommender):
     def tune(self, valid_ndcg: Callable[[], float]) -> dict[str, float]:
         """Switch to ``hybrid`` and keep the (λ, s) of :data:`CONTENT_WEIGHTS` x
         :data:`TRANSFER_SCALES` with the best ``valid_ndcg()`` (the first on ties); returns every
-        candidate's score."""
+        candidate's score. s stays 1 when every item has interactions."""
         self.set_stage(HYBRID)
+        self.transfer_scale.fill_(1.0)
+        # with no item to borrow for, s cannot change validation: keep 1 for items added later
+        scales = TRANSFER_SCALES if len(self.transfer.target_index) else (1.0,)
         scores, grid = {}, {}
         for weight in CONTENT_WEIGHTS:
-            for scale in TRANSFER_SCALES:
+            for scale in scales:
                 self.content_weight.fill_(weight)
                 self.transfer_scale.fill_(scale)
                 name = f"content_weight={weight},transfer_scale={scale}"

@@ -15,7 +15,7 @@ from tailgraph.gnn.data import (
 )
 from tailgraph.gnn.models.kg_conv import KGConv, KGGraph, prune_kg
 from tailgraph.gnn.models.registry import build_model
-from tailgraph.gnn.models.tailgnn import TailGNN
+from tailgraph.gnn.models.tailgnn import CONTENT_WEIGHTS, TRANSFER_SCALES, TailGNN
 from tailgraph.gnn.split import split_interactions
 from tailgraph.gnn.train import train
 from tailgraph.graph.export import GraphSnapshot
@@ -159,6 +159,33 @@ def test_embed_new_item_changes_with_text_and_with_kg_neighbours(cold_data) -> N
     assert kg_only.norm() > 0  # an item without text is still placed by its links
     nothing = model.embed_new_item(torch.zeros(0), torch.zeros(0, dtype=torch.long))
     assert torch.equal(nothing, torch.zeros(16))  # nothing to borrow from: unscorable
+
+
+def test_tune_grid_covers_the_transfer_scale_only_when_items_lack_interactions(cold_data) -> None:
+    data, _ = cold_data
+    calls: list[int] = []
+
+    def valid_ndcg() -> float:  # rises with every call, so the last candidate wins
+        calls.append(1)
+        return float(len(calls))
+
+    model = _model(data)
+    scores = model.tune(valid_ndcg)
+    assert len(scores) == len(CONTENT_WEIGHTS) * len(TRANSFER_SCALES) == len(calls)
+    assert model.transfer_scale.item() == pytest.approx(TRANSFER_SCALES[-1])
+    assert model.content_weight.item() == pytest.approx(CONTENT_WEIGHTS[-1])
+    all_warm = TailGNN(
+        {t: int(data[t].num_nodes) for t in NODE_TYPES},
+        bipartite_adjacency(data[INTERACTS].edge_index, int(data["user"].num_nodes), 200),
+        kg_edges(data),
+        {t: data[t].x for t in NODE_TYPES},
+        {t: data[t].has_text for t in NODE_TYPES},
+        torch.ones(200, dtype=torch.bool),
+        dim=16,
+    )
+    calls.clear()
+    assert len(all_warm.tune(valid_ndcg)) == len(CONTENT_WEIGHTS) == len(calls)
+    assert all_warm.transfer_scale.item() == 1.0  # kept for items added after training
 
 
 def test_tail_recall_beats_lightgcn_on_a_planted_long_tail(planted: GraphSnapshot) -> None:
