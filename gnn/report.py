@@ -331,8 +331,10 @@ def markdown(results: list[ExperimentResult], plots: dict[str, list[str]]) -> st
         "neighbours tuned on validation), `bpr_mf`, `lightgcn`, `text_only` (BERT cosine of "
         "the user's mean training-item text (+ profile text) and item text), `fusion` "
         "(α·z(text) + (1−α)·z(LightGCN), α tuned on validation), `tailgnn` (TailGraph: "
-        "LightGCN for items with training interactions, a BERT text + KG content tower trained "
-        "against LightGCN's frozen users for items without, convex mix λ tuned on validation).",
+        "LightGCN for items with training interactions, mixed (λ, tuned on validation) with a "
+        "BERT text + KG content tower trained against LightGCN's frozen users; items without "
+        "interactions borrow the LightGCN vectors of their nearest items in text and KG links, "
+        "length restored and scaled by s, tuned with λ).",
     ]
     return "\n".join(out) + "\n"
 
