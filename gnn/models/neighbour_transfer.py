@@ -7,7 +7,7 @@ vectors of the items with interactions that are most like it in BERT text and KG
 
 Why the length is restored: averaging shortens vectors, and in a dot-product model a short
 vector ranks below everything. Measured on ml-100k (cold protocol, seed 1, LightGCN vectors of
-the warm items, ``bench/results/probes/session4-neighbour-transfer.log``): with the length
+the warm items, ``bench/results/probes/session4-neighbour_transfer_probe.log``): with the length
 restored cold-item recall@20 0.051 -> 0.161 and NDCG@20 0.293 -> 0.298; the content tower's own
 vector for the same items gave 0.013 and 0.265. KG similarity (a = 0.1–0.3) moved recall and
 NDCG by at most 0.0013 there; it is kept (a = 0.2) so an item without text is still placed by
@@ -42,9 +42,8 @@ def borrow(source_vectors: Tensor, index: Tensor, similarity: Tensor, temperatur
 
 def entity_weights(degree: np.ndarray) -> np.ndarray:
     """1 / log(1 + degree) per entity: sharing a rare entity says more than a common one."""
-    return (1.0 / np.log1p(np.maximum(np.asarray(degree, dtype=np.float64), 1.0))).astype(
-        np.float32
-    )
+    degree = np.maximum(np.asarray(degree, dtype=np.float64), 1.0)
+    return (1.0 / np.log1p(degree)).astype(np.float32)
 
 
 class NeighbourTransfer(torch.nn.Module):
@@ -76,7 +75,7 @@ class NeighbourTransfer(torch.nn.Module):
         n_items = int(item_text.shape[0])
         text = item_text.detach().cpu().float().numpy() * item_has_text.cpu().numpy()[:, None]
         text = _unit_rows(text)
-        self._idf, links = _entity_links(kg, n_items)
+        self._entity_weight, links = _entity_links(kg, n_items)
         sources = sources.cpu().bool()
         source_index = torch.nonzero(sources).flatten()
         target_index = torch.nonzero(~sources).flatten()
@@ -121,9 +120,9 @@ class NeighbourTransfer(torch.nn.Module):
         if text.numel():
             unit = _unit_rows(text.detach().cpu().float().numpy().reshape(1, -1))
         entities = np.unique(entity_indices.cpu().numpy().astype(np.int64))
-        entities = entities[(entities >= 0) & (entities < len(self._idf))]
-        weights = np.zeros(len(self._idf), dtype=np.float32)
-        weights[entities] = self._idf[entities]
+        entities = entities[(entities >= 0) & (entities < len(self._entity_weight))]
+        weights = np.zeros(len(self._entity_weight), dtype=np.float32)
+        weights[entities] = self._entity_weight[entities]
         norm = float(np.linalg.norm(weights))
         links = sp.csr_matrix(weights[None] / (norm if norm > 0 else 1.0))
         index, similarity = self._nearest(unit, links)
@@ -164,9 +163,8 @@ def _entity_links(kg: KGEdges, n_items: int) -> tuple[np.ndarray, sp.csr_matrix]
         (np.ones(len(items), np.float32), (items, entities)), shape=(n_items, n_entities)
     )
     links.data[:] = 1.0  # duplicate links (several relations to one entity) count once
-    degree = np.asarray(links.sum(axis=0)).ravel()
-    idf = entity_weights(degree)
-    weighted = (links @ sp.diags(idf)).tocsr()
+    weight = entity_weights(np.asarray(links.sum(axis=0)).ravel())
+    weighted = (links @ sp.diags(weight)).tocsr()
     norms = np.sqrt(np.asarray(weighted.multiply(weighted).sum(axis=1)).ravel())
     unit = sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ weighted
-    return idf, unit.astype(np.float32).tocsr()
+    return weight, unit.astype(np.float32).tocsr()
