@@ -7,7 +7,8 @@ model serves:
     candidates = the items nearest by BERT text (top ``max_text_neighbours``, cosine > 0)
                  + the items sharing its KG entities (``max_neighbours_per_entity`` per entity)
     sim(j)     = (1 - a) cos(text, t_j) + a cos(entity links, j's entity links)
-    vector     = length-restored softmax(sim / τ) mix of the best ``NEIGHBOURS`` candidates
+    vector     = s x the length-restored softmax(sim / τ) mix of the best ``NEIGHBOURS``
+                 candidates, s the model's tuned ``transfer_scale`` (1 for other models)
 
 Two differences from training time, both bounded reads: candidates come from the text top-k and
 the capped KG neighbourhood rather than every item, and they are any item the model has a vector
@@ -119,7 +120,7 @@ def inductive_vector(
         return None, "none", text_ids
     vectors = torch.from_numpy(scorer.item_vectors([candidates[b] for b in best]))
     index, weights = torch.arange(len(best))[None], torch.from_numpy(similarity[best])[None]
-    vector = borrow(vectors, index, weights, TEMPERATURE)[0].numpy()
+    vector = scorer.transfer_scale * borrow(vectors, index, weights, TEMPERATURE)[0].numpy()
     kinds: dict[tuple[bool, bool], EmbeddingKind] = {
         (True, True): "text+kg",
         (True, False): "text",

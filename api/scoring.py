@@ -94,6 +94,8 @@ class Scorer:
         self.dimension = int(item.shape[1])
         self.trained_at = trained_at if trained_at is not None else time.time()
         self.trained_items = frozenset(embeddings.item_ids)
+        # length factor for vectors borrowed by items added later (TailGNN's s; 1 otherwise)
+        self.transfer_scale = float(embeddings.extra.get("transfer_scale", 1.0))
         self._user = user
         self._user_index = {uid: row for row, uid in enumerate(embeddings.user_ids)}
         self._catalogue = _Catalogue.build(list(embeddings.item_ids), item, popularity)

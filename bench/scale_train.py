@@ -101,7 +101,13 @@ def main() -> None:
     started = time.perf_counter()
     result = train(model, data, split, config, progress=lambda m: print(m, flush=True))
     stage("train", started)
-    record["seconds_per_epoch"] = round(result.seconds_per_epoch, 2)
+    record["seconds_per_epoch"] = round(result.seconds_per_epoch, 2)  # mean over every epoch run
+    by_stage: dict[str, list[float]] = {}
+    for epoch in result.history:
+        by_stage.setdefault(str(epoch.get("stage", "")), []).append(epoch["seconds"])
+    record["seconds_per_epoch_by_stage"] = {k: round(float(np.mean(v)), 2)
+                                            for k, v in by_stage.items()}
+    record["training"] = result.extra  # per-stage epochs, the validation table of any tuning
     record["steps_per_epoch"] = -(-len(split.train) // args.batch_size)
     record["peak_rss_gib"] = round(peak_rss_gib(), 2)
     if torch.cuda.is_available():

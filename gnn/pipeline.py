@@ -93,7 +93,13 @@ def save_run(
             user=result.user_embeddings,
             item=result.item_embeddings,
             item_popularity=split.item_popularity(),
-            extra={"config": config.to_dict(), "test": result.test.flat()},
+            extra={
+                "config": config.to_dict(),
+                "test": result.test.flat(),
+                # TailGNN's tuned length for borrowed vectors: the service applies it to new items
+                **({"transfer_scale": float(model.transfer_scale)}
+                   if hasattr(model, "transfer_scale") else {}),
+            },
         ),
     )
     (directory / "config.json").write_text(json.dumps(config.to_dict(), indent=2, default=str))

@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from tailgraph.api.app import create_app
 from tailgraph.cli import app
+from tailgraph.gnn.models.tailgnn import TRANSFER_SCALES
 from tailgraph.settings import Settings
 
 runner = CliRunner()
@@ -82,6 +83,8 @@ def test_pipeline_end_to_end(env: dict[str, str]) -> None:
     assert (artefacts / "neighbours.npz").is_file(), "serving neighbours were not precomputed"
     history = json.loads((artefacts / "metrics.json").read_text())["history"]
     assert history[-1]["loss"] < history[0]["loss"], "training did not lower the loss"
+    extra = json.loads((artefacts / "meta.json").read_text())["extra"]
+    assert extra["transfer_scale"] in (*TRANSFER_SCALES, 1.0), "TailGNN's s not handed to serving"
     # Random full-catalogue ranking finds about 20/75 of a user's test items in the top 20.
     assert metrics["recall@20"] > 1.5 * 20 / 75
 

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from tailgraph.api.app import create_app
 from tailgraph.encoders.text import item_text
 from tailgraph.graph.falkordb_store import FalkorDBStore
+from tailgraph.settings import Settings
 
-from .conftest import ITEM_VECTORS
+from .conftest import ITEM_VECTORS, make_embeddings
 
 COUNT = "MATCH (n) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS n, count(r) AS r"
 
@@ -147,17 +149,34 @@ def test_delete_user_removes_user_and_interactions(
     assert client.delete("/users/u2").status_code == 404
 
 
+def _transfer_by_hand(graph: FalkorDBStore, encoder: object) -> np.ndarray:
+    """The vector a new item titled "Seven" linked to e_dir should borrow: text cosine of the
+    titles, KG cosine 1 for i1 and i6 (like it they link only to e_dir), softmax(sim / 0.05)
+    mix of every trained item with the length restored."""
+    ids = sorted(ITEM_VECTORS)
+    titles = [row["t"] for row in graph.run(
+        "UNWIND $ids AS id MATCH (i:Item {id: id}) RETURN i.title AS t", {"ids": ids}
+    )]
+    vectors = encoder.encode([item_text({"title": "Seven"}), *titles])  # type: ignore[attr-defined]
+    by_text = np.clip(vectors[1:] @ vectors[0], 0.0, None)
+    similarity = 0.8 * by_text + 0.2 * np.array([i in ("i1", "i6") for i in ids], dtype=float)
+    weights = np.exp(similarity / 0.05) / np.exp(similarity / 0.05).sum()
+    picked = np.array([ITEM_VECTORS[i] for i in ids])
+    mean = weights @ picked
+    return mean / np.linalg.norm(mean) * (weights @ np.linalg.norm(picked, axis=1))
+
+
+NEW_ITEM = {
+    "item_id": "i9",
+    "title": "Seven",
+    "links": [{"entity_id": "e_dir", "relation": "DIRECTED_BY"}],
+}
+
+
 def test_new_item_gets_an_inductive_vector_and_is_recommended_at_once(
     text_client: TestClient, graph: FalkorDBStore, encoder: object
 ) -> None:
-    response = text_client.post(
-        "/items",
-        json={
-            "item_id": "i9",
-            "title": "Seven",
-            "links": [{"entity_id": "e_dir", "relation": "DIRECTED_BY"}],
-        },
-    )
+    response = text_client.post("/items", json=NEW_ITEM)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["embedding"] == "text+kg" and body["links"] == 1
@@ -176,23 +195,23 @@ def test_new_item_gets_an_inductive_vector_and_is_recommended_at_once(
     assert "knowledge" in new["sources"] and "tail" in new["sources"]  # via e_dir; popularity 0
     assert new["title"] == "Seven"
     # KG part = mean(i1, i6) scores 0.3 for u1; the text neighbours (led by i7) pull it up.
-    # Neighbour transfer by hand: text cosine of the titles, KG cosine 1 for i1 and i6 (like
-    # the new item they link only to e_dir), softmax(sim / 0.05) mix with the length restored.
-    ids = sorted(ITEM_VECTORS)
-    titles = [row["t"] for row in graph.run(
-        "UNWIND $ids AS id MATCH (i:Item {id: id}) RETURN i.title AS t", {"ids": ids}
-    )]
-    vectors = encoder.encode([item_text({"title": "Seven"}), *titles])  # type: ignore[attr-defined]
-    by_text = np.clip(vectors[1:] @ vectors[0], 0.0, None)
-    similarity = 0.8 * by_text + 0.2 * np.array([i in ("i1", "i6") for i in ids], dtype=float)
-    weights = np.exp(similarity / 0.05) / np.exp(similarity / 0.05).sum()
-    picked = np.array([ITEM_VECTORS[i] for i in ids])
-    mean = weights @ picked
-    expected = mean / np.linalg.norm(mean) * (weights @ np.linalg.norm(picked, axis=1))
+    expected = _transfer_by_hand(graph, encoder)
     assert np.allclose(stored["vector"], expected, atol=1e-4)
     assert new["model_score"] == pytest.approx(expected[0], abs=1e-4)  # u1 = [1, 0, 0, 0]
     similar = text_client.get("/items/i9/similar", params={"k": 1}).json()
     assert similar["items"][0]["item_id"] in {"i7", "i6"}
+
+
+def test_new_item_vector_takes_the_models_transfer_scale(
+    settings: Settings, text_graph: FalkorDBStore, encoder: object
+) -> None:
+    embeddings = make_embeddings()
+    embeddings.extra["transfer_scale"] = 0.5  # as TailGNN's pipeline saves it
+    app = create_app(settings, store=text_graph, embeddings=embeddings, text_encoder=encoder)
+    with TestClient(app) as client:
+        assert client.post("/items", json=NEW_ITEM).status_code == 201
+    [stored] = text_graph.run("MATCH (i:Item {id: 'i9'}) RETURN i.embedding AS vector")
+    assert np.allclose(stored["vector"], 0.5 * _transfer_by_hand(text_graph, encoder), atol=1e-4)
 
 
 @pytest.mark.parametrize(
