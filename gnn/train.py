@@ -212,10 +212,14 @@ def train(
             extra[f"{stage}/epochs_run"] = len(stage_history)
     tune = getattr(model, "tune", None)
     if tune is not None:
-        extra["tuned_valid_ndcg@20"] = tune(
-            lambda: _validate(model, split, config, popularity, device)[_valid_key(config.eval_ks)]
-        )
-        best_valid = _validate(model, split, config, popularity, device)
+        key, tried = _valid_key(config.eval_ks), []
+
+        def valid_score() -> float:
+            tried.append(_validate(model, split, config, popularity, device))
+            return tried[-1][key]
+
+        extra["tuned_valid_ndcg@20"] = tune(valid_score)
+        best_valid = max(tried, key=lambda metrics: metrics[key])  # what tune kept (first on ties)
     user_emb, item_emb = embeddings(model)
     test = evaluate(
         make_score_fn(user_emb, item_emb, popularity, config.tail_weight), split,
