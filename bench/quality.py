@@ -35,7 +35,7 @@ from tailgraph.gnn.experiment import (
 from tailgraph.gnn.peers import export_split, load_peer_results, split_name
 from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.gnn.report import versions, write_report
-from tailgraph.graph.export import GraphSnapshot
+from tailgraph.graph.snapshot import GraphSnapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = ROOT / "data" / "ml100k-snapshot.npz"

@@ -23,7 +23,7 @@ import torch
 
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import build_hetero_data
-from tailgraph.gnn.models.registry import build_model
+from tailgraph.gnn.registry import build_model
 from tailgraph.gnn.split import split_interactions
 from tailgraph.gnn.train import train
 from tailgraph.graph.export import snapshot_from_dataset

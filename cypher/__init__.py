@@ -16,6 +16,7 @@ import re
 from functools import cache
 from importlib import resources
 
+from tailgraph.errors import UnknownQueryError
 from tailgraph.graph.dialect import Dialect, check_identifier
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::\s*([^}]+?))?\s*\}\}")
@@ -34,10 +35,10 @@ def available() -> list[str]:
 def load(name: str) -> str:
     """Raw text of ``<name>.cypher``."""
     if not re.fullmatch(r"[a-z0-9_]+", name):
-        raise KeyError(f"bad query name {name!r}")
+        raise UnknownQueryError(f"bad query name {name!r}")
     path = resources.files(__name__) / f"{name}.cypher"
     if not path.is_file():
-        raise KeyError(f"no query named {name!r}; available: {', '.join(available())}")
+        raise UnknownQueryError(f"no query named {name!r}; available: {', '.join(available())}")
     return path.read_text(encoding="utf-8")
 
 
@@ -71,7 +72,7 @@ def render(
                 raise ValueError(f"{name}.cypher: {{{{vector: expr}}}} needs an expression")
             return dialect.vector_value(argument.strip())
         if key not in identifiers:
-            raise KeyError(f"{name}.cypher needs identifier {key!r}")
+            raise UnknownQueryError(f"{name}.cypher needs identifier {key!r}")
         return check_identifier(identifiers[key], allowed=allowed)
 
     return _PLACEHOLDER.sub(substitute, load(name))

@@ -27,7 +27,7 @@ class TrainConfig:
     seed: int = 2020  # seeds torch, numpy sampling and the split
     device: str = "auto"  # "auto" (CUDA when available), "cpu" or "cuda[:n]"
     amp: bool = False  # bfloat16 autocast for dense ops; only ever used on CUDA
-    tail_weight: float = 0.0  # inference re-ranking towards the tail (gnn.train.tail_adjusted)
+    tail_weight: float = 0.0  # inference re-ranking towards the tail (gnn.tail.tail_adjusted)
     subsets: tuple[str, ...] = ("cold", "sparse")  # extra test subsets evaluated at the end
     extra: dict[str, Any] = field(default_factory=dict)  # free-form notes saved with the run
 

@@ -20,7 +20,7 @@ with warnings.catch_warnings():  # PyG 2.8 calls the deprecated torch.jit.script
     from torch_geometric.transforms import ToUndirected
 
 from tailgraph.gnn.split import InteractionSplit
-from tailgraph.graph.export import GraphSnapshot
+from tailgraph.graph.snapshot import GraphSnapshot
 
 NodeType = str
 EdgeType = tuple[str, str, str]

@@ -1,4 +1,4 @@
-"""Full-catalogue top-K evaluation (never sampled) of any scoring function.
+"""Full-catalogue top-K ranking (never sampled) of any scoring function, and its evaluation.
 
 Each evaluated user is ranked against every item except their training items (and, when
 evaluating ``test``, their validation items). Subsets: ``cold`` keeps only test interactions
@@ -8,17 +8,15 @@ interactions; both rank over the full catalogue like the main evaluation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import numpy as np
 import torch
 
 from tailgraph.gnn import metrics as M
 from tailgraph.gnn.split import InteractionSplit, sparse_users
+from tailgraph.gnn.tail import ScoreFn, head_items
 
-ScoreFn = Callable[[torch.Tensor], torch.Tensor]  # (B,) user indices -> (B, n_items) scores
 
 
 @dataclass
@@ -70,7 +68,7 @@ def rank(
 ) -> tuple[np.ndarray, M.RankingContext]:
     """Rank all items for users that have truth pairs; return (users, context for metrics)."""
     n_items = len(popularity)
-    head = M.head_items(popularity)
+    head = head_items(popularity)
     t_ptr, t_items = _csr(truth, n_users)
     x_ptr, x_items = _csr(exclude, n_users)
     users = np.flatnonzero(np.diff(t_ptr) > 0)
@@ -147,22 +145,23 @@ def evaluate(
     return result
 
 
-Candidate = TypeVar("Candidate", bound=ScoreFn)
+def top_k_unseen(
+    user: np.ndarray, item: np.ndarray, seen: np.ndarray, k: int, *, batch_size: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and scores (U, k) of each user's best items by ``user · item``, minus ``seen``.
 
-
-def best_on_validation(
-    candidates: Iterable[tuple[str, Candidate]], split: InteractionSplit
-) -> tuple[Candidate, dict[str, float]]:
-    """The first candidate with the highest validation NDCG@20, and every label's score.
-
-    How baselines pick a hyper-parameter (ItemKNN's neighbours, fusion's α) without the test set.
+    ``seen`` is an (n, 2) array of [user_idx, item_idx] pairs that must not be recommended.
     """
-    best, best_score, scores = None, float("-inf"), {}
-    for label, model in candidates:
-        result = evaluate(model, split, part="valid", ks=(20,), metric_names=("ndcg",))
-        scores[label] = result.metrics["ndcg@20"]
-        if best is None or scores[label] > best_score:
-            best, best_score = model, scores[label]
-    if best is None:
-        raise ValueError("no candidates to choose from")
-    return best, scores
+    k = min(k, item.shape[0])
+    users_t, items_t = torch.from_numpy(user), torch.from_numpy(item)
+    seen_t = torch.from_numpy(np.asarray(seen, dtype=np.int64).reshape(-1, 2))
+    indices, scores = [], []
+    for start in range(0, user.shape[0], batch_size):
+        stop = min(start + batch_size, user.shape[0])
+        block = users_t[start:stop] @ items_t.T
+        mine = seen_t[(seen_t[:, 0] >= start) & (seen_t[:, 0] < stop)]
+        block[mine[:, 0] - start, mine[:, 1]] = -torch.inf
+        top = block.topk(k, dim=1)
+        indices.append(top.indices.numpy())
+        scores.append(top.values.numpy())
+    return np.concatenate(indices), np.concatenate(scores)

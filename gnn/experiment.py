@@ -32,17 +32,17 @@ from tailgraph.gnn import metrics as M
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import build_hetero_data
 from tailgraph.gnn.evaluate import ScoreFn, rank
-from tailgraph.gnn.models.fusion import Fusion
-from tailgraph.gnn.models.itemknn import ItemKNN
-from tailgraph.gnn.models.mostpop import MostPop
+from tailgraph.gnn.baselines.fusion import Fusion
+from tailgraph.gnn.baselines.itemknn import ItemKNN
+from tailgraph.gnn.baselines.mostpop import MostPop
 from tailgraph.gnn.models.registry import MODELS as TRAINED
-from tailgraph.gnn.models.registry import build_model
-from tailgraph.gnn.models.text_only import TextOnly
+from tailgraph.gnn.registry import build_model
+from tailgraph.gnn.baselines.text_only import TextOnly
 from tailgraph.gnn.peers import PeerRun, load_peer_results, split_name, topk_from_ids
 from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.gnn.split import InteractionSplit, sparse_users
 from tailgraph.gnn.train import make_score_fn, tail_adjusted, train
-from tailgraph.graph.export import GraphSnapshot, Interactions
+from tailgraph.graph.snapshot import GraphSnapshot, Interactions
 
 SCORERS = ("mostpop", "itemknn", "text_only", "fusion")
 ALL_MODELS = ("mostpop", "itemknn", "bpr_mf", "lightgcn", "text_only", "fusion", "tailgnn")

@@ -2,8 +2,8 @@
 
 Every metric reads a :class:`RankingContext` built once per evaluation: each evaluated user's
 top-K item list, which of those are hits, how many truth items the user has (also split into
-head and tail), and the items' training popularity. *Head* items are the top 20% of the
-catalogue by training popularity (ties broken by lower index), *tail* the other 80%.
+head and tail), and the items' training popularity. *Head* and *tail* are
+:mod:`tailgraph.gnn.tail`'s (the top 20% of the catalogue by training popularity, the rest).
 
 ``needs`` says what a metric reads: ``topk+truth`` (accuracy), ``topk+popularity``
 (popularity/long-tail), ``topk+catalogue`` (aggregate exposure over all items).
@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-HEAD_SHARE = 0.2
-
+from tailgraph.gnn.tail import head_items
 
 @dataclass
 class RankingContext:
@@ -38,15 +37,6 @@ class RankingContext:
     @property
     def n_items(self) -> int:
         return int(self.popularity.shape[0])
-
-
-def head_items(popularity: np.ndarray, share: float = HEAD_SHARE) -> np.ndarray:
-    """Boolean mask of the ``ceil(share * n)`` most popular items (stable tie-break by index)."""
-    n = len(popularity)
-    order = np.argsort(-np.asarray(popularity), kind="stable")
-    mask = np.zeros(n, dtype=bool)
-    mask[order[: int(math.ceil(share * n))]] = True
-    return mask
 
 
 @dataclass(frozen=True)

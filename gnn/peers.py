@@ -31,7 +31,7 @@ import numpy as np
 
 from tailgraph.errors import ConfigurationError, DataValidationError
 from tailgraph.gnn.split import InteractionSplit
-from tailgraph.graph.export import GraphSnapshot
+from tailgraph.graph.snapshot import GraphSnapshot
 
 KG_LABELS = ("Item", "Entity")
 ENTITY_PREFIX = "entity:"  # added to entity ids only when some entity id equals an item id

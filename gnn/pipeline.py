@@ -1,11 +1,13 @@
-"""From the store to a trained model: export, split, build, train, evaluate, save, write back.
+"""From a snapshot to a trained, saved model: split, build, train, evaluate, save.
 
-Artefacts directory (one per run)::
+Reading the store and writing back are the caller's (:mod:`tailgraph.stages`); this module
+never touches a store. Artefacts directory (one per run)::
 
     embeddings.npz, meta.json   LearnedEmbeddings (gnn.artefacts) — what serving loads
     config.json                 the TrainConfig used
     metrics.json                test metrics (plus subsets), best epoch, history, timings
     model.pt                    the model's state_dict (graph buffers excluded)
+    neighbours.npz              serving neighbours (gnn.neighbours)
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,28 +23,27 @@ from typing import Any
 import numpy as np
 import torch
 
+from tailgraph.gnn import neighbours
 from tailgraph.gnn.artefacts import LearnedEmbeddings, save_embeddings
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import build_hetero_data
-from tailgraph.gnn.models.registry import build_model
+from tailgraph.gnn.evaluate import top_k_unseen
+from tailgraph.gnn.models.base import Recommender
+from tailgraph.gnn.registry import TRAINED, build_model, check_model
 from tailgraph.gnn.split import InteractionSplit, split_interactions
 from tailgraph.gnn.train import TrainResult, train
-from tailgraph.gnn.writeback import write_recommendations
-from tailgraph.graph.export import GraphSnapshot, export_snapshot, write_embeddings
-from tailgraph.graph.store import GraphStore
+from tailgraph.graph.snapshot import GraphSnapshot
 
 
 @dataclass
-class PipelineResult:
-    """Where the artefacts went, which version, and the run's metrics."""
+class TrainedRun:
+    """One trained model with the split and config it was trained on."""
 
-    artefacts_dir: Path
     version: str
-    metrics: dict[str, float]
-    train: TrainResult
+    config: TrainConfig
     split: InteractionSplit
-    written: dict[str, int]  # label -> nodes given `embedding`; RECOMMENDED -> edges written
-    snapshot: GraphSnapshot  # what was exported (baselines can train on the very same split)
+    model: Recommender
+    result: TrainResult
 
 
 def split_snapshot(snapshot: GraphSnapshot, protocol: str, seed: int) -> InteractionSplit:
@@ -67,7 +69,7 @@ def save_run(
     split: InteractionSplit,
     config: TrainConfig,
     result: TrainResult,
-    model: torch.nn.Module,
+    model: Recommender,
     version: str,
 ) -> dict[str, Any]:
     """Write embeddings, config, metrics and checkpoint into ``directory``; return metrics."""
@@ -96,9 +98,7 @@ def save_run(
             extra={
                 "config": config.to_dict(),
                 "test": result.test.flat(),
-                # TailGNN's tuned length for borrowed vectors: the service applies it to new items
-                **({"transfer_scale": float(model.transfer_scale)}
-                   if hasattr(model, "transfer_scale") else {}),
+                **model.serving_settings(),
             },
         ),
     )
@@ -108,37 +108,40 @@ def save_run(
     return metrics
 
 
-def train_from_store(
-    store: GraphStore,
+def train_snapshot(
+    snapshot: GraphSnapshot,
     config: TrainConfig,
-    artefacts_dir: Path,
     *,
     protocol: str = "random",
-    progress: bool = True,
-    recommend_k: int = 20,
-) -> PipelineResult:
-    """Export the store, train ``config.model`` on a ``protocol`` split, save and write back.
-
-    Write-back: ``embedding`` on User and Item nodes, and each user's top ``recommend_k``
-    unseen items as RECOMMENDED relationships of this model (0 disables them).
-    """
-    say = print if progress else None
-    snapshot = export_snapshot(store, progress=say)
+    progress: Callable[[str], None] | None = None,
+) -> TrainedRun:
+    """Split ``snapshot`` with ``protocol``, build ``config.model`` and train it."""
+    check_model(config.model, TRAINED)
     split = split_snapshot(snapshot, protocol, config.seed)
     data = build_hetero_data(snapshot, split)
     model = build_model(data, config)
-    result = train(model, data, split, config, progress=say)
-    version = model_version(config, snapshot)
-    directory = Path(artefacts_dir)
+    result = train(model, data, split, config, progress=progress)
+    return TrainedRun(model_version(config, snapshot), config, split, model, result)
+
+
+def save_trained(
+    directory: Path, snapshot: GraphSnapshot, run: TrainedRun, *, neighbours_k: int = 20
+) -> dict[str, Any]:
+    """Everything serving loads, in ``directory`` (created): embeddings, metrics, checkpoint
+    and the serving neighbours computed from ``snapshot``. Returns the metrics written."""
+    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    metrics = save_run(directory, snapshot, split, config, result, model, version)
-    written = {
-        "User": write_embeddings(store, "User", snapshot.user_ids, result.user_embeddings),
-        "Item": write_embeddings(store, "Item", snapshot.item_ids, result.item_embeddings),
-    }
-    seen = np.stack([snapshot.interactions.user, snapshot.interactions.item], axis=1)
-    written["RECOMMENDED"] = write_recommendations(
-        store, snapshot.user_ids, snapshot.item_ids, result.user_embeddings,
-        result.item_embeddings, seen, k=recommend_k, model=config.model, version=version,
+    metrics = save_run(
+        directory, snapshot, run.split, run.config, run.result, run.model, run.version
     )
-    return PipelineResult(directory, version, metrics["test"], result, split, written, snapshot)
+    neighbours.save(directory, neighbours.from_snapshot(snapshot, neighbours_k))
+    return metrics
+
+
+def recommendation_lists(
+    snapshot: GraphSnapshot, result: TrainResult, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each user's top ``k`` items by the trained vectors, every interacted item excluded:
+    (U, k) item indices and scores."""
+    seen = np.stack([snapshot.interactions.user, snapshot.interactions.item], axis=1)
+    return top_k_unseen(result.user_embeddings, result.item_embeddings, seen, k)

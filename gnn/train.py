@@ -24,6 +24,7 @@ from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.evaluate import EvaluationResult, ScoreFn, evaluate
 from tailgraph.gnn.models.base import Recommender
 from tailgraph.gnn.split import InteractionSplit
+from tailgraph.gnn.tail import tail_adjusted
 
 
 @dataclass
@@ -48,44 +49,6 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigurationError(f"device {name!r} requested but CUDA is not available")
     return device
-
-
-def popularity_penalty(popularity: torch.Tensor) -> torch.Tensor:
-    """Normalised log popularity in [0, 1] (zeros when nothing was interacted with); the same
-    definition as the service's re-ranker (:func:`tailgraph.api.rerank.popularity_penalty`)."""
-    logged = torch.log1p(popularity.float().clamp(min=0))
-    top = logged.max() if logged.numel() else logged.new_tensor(0.0)
-    return logged / top if top > 0 else torch.zeros_like(logged)
-
-
-def tail_adjusted(
-    score_fn: ScoreFn, popularity: torch.Tensor, tail_weight: float, pool: int | None = None
-) -> ScoreFn:
-    """``score_fn`` re-ranked towards the tail like the service's ``tail_weight`` knob.
-
-    Per user, the candidates are the ``pool`` best-scored items (all items when None), as the
-    service re-ranks its few hundred expanded candidates; each gets ``score - tail_weight *
-    spread * penalty(item)`` with ``spread`` = max - min score over the candidates. Items
-    outside the pool stay below every candidate, in their own order. 0 keeps the order; 1 can
-    move the most popular candidate from first to last.
-    """
-    if not tail_weight:
-        return score_fn
-    penalty = popularity_penalty(popularity)
-
-    def score(users: torch.Tensor) -> torch.Tensor:
-        scores = score_fn(users)
-        top = scores.amax(dim=1, keepdim=True)
-        if pool is None or pool >= scores.shape[1]:
-            floor = scores.amin(dim=1, keepdim=True)
-        else:
-            floor = torch.topk(scores, pool, dim=1).values[:, -1:]
-        spread = top - floor
-        adjusted = scores - tail_weight * spread * penalty.to(scores.device)
-        below = scores - (top - scores.amin(dim=1, keepdim=True)) - tail_weight * spread
-        return torch.where(scores >= floor, adjusted, below)
-
-    return score
 
 
 def make_score_fn(

@@ -1,71 +1,24 @@
-"""Read the whole recommendation graph out of a store into plain numpy arrays (for training).
+"""Read the whole recommendation graph out of a store into a :class:`GraphSnapshot` (numpy).
 
 Everything is read in pages: node ids with ``SKIP/LIMIT`` over a stable order, then text,
 interactions and KG edges by batches of node ids (index lookups), so a graph with millions of
-edges never produces one giant reply. Learned vectors go back with :func:`write_embeddings`.
+edges never produces one giant reply. Learned vectors go back with :mod:`graph.writeback`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from tailgraph import cypher
 from tailgraph.errors import DataValidationError
-from tailgraph.graph.records import INTERACTED, NODE_LABELS, RECOMMENDED, Dataset
+from tailgraph.graph.records import NODE_LABELS, NON_KG_TYPES, Dataset
 from tailgraph.graph.schema import relationship_types
+from tailgraph.graph.snapshot import EdgeKey, GraphSnapshot, Interactions
 from tailgraph.graph.store import GraphStore, batched
 
-EdgeKey = tuple[str, str, str]  # (head label, relationship type, tail label)
 _NODE_LABELS = frozenset(NODE_LABELS)
-_NOT_KG = frozenset({INTERACTED, RECOMMENDED})
-
-
-@dataclass
-class Interactions:
-    """INTERACTED edges as parallel arrays (indices into the snapshot's id lists)."""
-
-    user: np.ndarray  # (n,) int64
-    item: np.ndarray  # (n,) int64
-    rating: np.ndarray  # (n,) float32, NaN where absent
-    ts: np.ndarray  # (n,) float64, NaN where absent
-
-    def __len__(self) -> int:
-        return int(self.user.shape[0])
-
-
-@dataclass
-class GraphSnapshot:
-    """The graph as numpy: sorted ids per label, text features, interactions, KG edges."""
-
-    user_ids: list[str]
-    item_ids: list[str]
-    entity_ids: list[str]
-    text: dict[str, np.ndarray]  # label -> (n, d) float32, zero rows where has_text is False
-    has_text: dict[str, np.ndarray]  # label -> (n,) bool
-    interactions: Interactions
-    kg_edges: dict[EdgeKey, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-
-    def ids(self, label: str) -> list[str]:
-        """Ids of ``label`` ("User", "Item" or "Entity"), position = node index."""
-        return {"User": self.user_ids, "Item": self.item_ids, "Entity": self.entity_ids}[label]
-
-    @property
-    def text_dim(self) -> int:
-        return int(next(iter(self.text.values())).shape[1]) if self.text else 0
-
-    def summary(self) -> dict[str, int]:
-        return {
-            "users": len(self.user_ids),
-            "items": len(self.item_ids),
-            "entities": len(self.entity_ids),
-            "interactions": len(self.interactions),
-            "kg_edges": int(sum(len(s) for s, _ in self.kg_edges.values())),
-            "relations": len({key[1] for key in self.kg_edges}),
-            "text_dim": self.text_dim,
-        }
 
 
 def export_snapshot(
@@ -165,38 +118,13 @@ def relation_patterns(store: GraphStore) -> list[EdgeKey]:
     """Sorted (head label, type, tail label) of every KG relationship between known labels."""
     found: set[EdgeKey] = set()
     for row in store.run(cypher.load("export_relationship_patterns")):
-        if row["type"] in _NOT_KG:
+        if row["type"] in NON_KG_TYPES:
             continue
         heads = [x for x in row["head_labels"] or [] if x in _NODE_LABELS]
         tails = [x for x in row["tail_labels"] or [] if x in _NODE_LABELS]
         if heads and tails:
             found.add((heads[0], row["type"], tails[0]))
     return sorted(found)
-
-
-def write_embeddings(
-    store: GraphStore,
-    label: str,
-    ids: Sequence[str],
-    vectors: np.ndarray,
-    *,
-    batch_size: int = 500,
-) -> int:
-    """Set ``embedding`` (a dialect vector) on ``label`` nodes; return how many were written."""
-    if len(ids) != len(vectors):
-        raise DataValidationError(
-            f"{len(ids)} ids but {len(vectors)} vectors", source="write_embeddings"
-        )
-    query = cypher.render("write_embeddings", store.dialect, allowed=_NODE_LABELS, label=label)
-    written = 0
-    rows = (
-        {"id": str(node_id), "vector": [float(x) for x in vector]}
-        for node_id, vector in zip(ids, np.asarray(vectors, dtype=np.float32), strict=True)
-    )
-    for batch in batched(rows, batch_size):
-        result = store.run(query, {"rows": batch})
-        written += int(result[0]["written"]) if result else 0
-    return written
 
 
 def _node_ids(store: GraphStore, label: str, page_size: int) -> list[str]:

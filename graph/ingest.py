@@ -163,9 +163,9 @@ def ingest(
     triple_groups = _triple_groups(dataset, ids)
 
     if replace:
-        store.clear()  # type: ignore[attr-defined]
+        store.clear()
     for label in NODE_LABELS:
-        store.ensure_unique_id(label)  # type: ignore[attr-defined]
+        store.ensure_unique_id(label)
 
     total = (
         sum(len(rows) for rows in node_rows.values())

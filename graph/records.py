@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 NODE_LABELS = ("User", "Item", "Entity")
 INTERACTED = "INTERACTED"
 RECOMMENDED = "RECOMMENDED"
+NON_KG_TYPES = frozenset({INTERACTED, RECOMMENDED})  # relationship types that are not KG facts
 
 
 class Interaction(NamedTuple):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from tailgraph import cypher
 from tailgraph.graph.dialect import Dialect
 
 Row = dict[str, Any]
@@ -29,6 +30,37 @@ class GraphStore(Protocol):
     def close(self) -> None:
         """Release connections (the store itself keeps running)."""
         ...
+
+    def clear(self) -> None:
+        """Delete every node and relationship of this graph (indexes and constraints stay)."""
+        ...
+
+    def ensure_unique_id(self, label: str) -> None:
+        """Create the uniqueness constraint on ``label.id`` unless it exists."""
+        ...
+
+    def ensure_vector_index(self, label: str, prop: str, dimensions: int) -> None:
+        """Create a cosine vector index on ``label.prop`` unless it exists."""
+        ...
+
+    def drop_vector_index(self, label: str, prop: str) -> None:
+        """Drop the vector index on ``label.prop`` if there is one."""
+        ...
+
+
+def run_query(
+    store: GraphStore,
+    name: str,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    read_only: bool = False,
+    allowed: set[str] | frozenset[str] | None = None,
+    **identifiers: str,
+) -> list[Row]:
+    """Run the named query ``cypher/<name>.cypher`` — the one way product code runs a query
+    file. ``identifiers`` fill its ``{{label}}`` placeholders (checked against ``allowed``)."""
+    query = cypher.render(name, store.dialect, allowed, **identifiers)
+    return store.run(query, parameters, read_only=read_only)
 
 
 def batched(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:

@@ -99,9 +99,9 @@ def _baselines(result: Any, epochs: int | None = None) -> dict[str, dict[str, fl
     from tailgraph.gnn.config import TrainConfig
     from tailgraph.gnn.data import build_hetero_data
     from tailgraph.gnn.evaluate import evaluate
-    from tailgraph.gnn.models.itemknn import ItemKNN
-    from tailgraph.gnn.models.mostpop import MostPop
-    from tailgraph.gnn.models.registry import build_model
+    from tailgraph.gnn.baselines.itemknn import ItemKNN
+    from tailgraph.gnn.baselines.mostpop import MostPop
+    from tailgraph.gnn.registry import build_model
     from tailgraph.gnn.train import train
 
     split = result.split

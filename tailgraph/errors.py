@@ -2,9 +2,10 @@
 
     TailGraphError
     ├── ConfigurationError        bad or missing settings
+    │   └── UnknownQueryError     no ``cypher/<name>.cypher`` by that name, or a missing identifier
     ├── StoreError                anything the graph store reports
     │   ├── StoreUnavailableError the store cannot be reached (HTTP 503)
-    │   └── QueryError            a Cypher query failed (HTTP 500 is never shown; 400/409)
+    │   └── QueryError            a Cypher query failed inside the store (HTTP 503)
     ├── DataValidationError       an input file or payload is malformed (file, line, field)
     ├── NotFoundError             an id that does not exist (HTTP 404)
     ├── ConflictError             the request contradicts stored state (HTTP 409)
@@ -63,6 +64,10 @@ class DataValidationError(TailGraphError):
 
 class NotFoundError(TailGraphError):
     """A user, item or other id that does not exist."""
+
+
+class UnknownQueryError(ConfigurationError):
+    """No query file of that name in ``cypher/``, or a template missing an identifier."""
 
 
 class ConflictError(TailGraphError):

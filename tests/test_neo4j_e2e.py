@@ -117,7 +117,7 @@ def neo4j_store() -> Iterator[GraphStore]:
         load(store)
         yield store
     finally:
-        store.clear()  # type: ignore[attr-defined]
+        store.clear()
         store.close()
 
 
@@ -180,7 +180,7 @@ def test_neo4j_vector_index_yields_cosine_similarity(neo4j_store: GraphStore) ->
         f"SET n.probeVector = {NEO4J.vector_value('row.vector')}",
         {"rows": [{"id": k, "vector": v} for k, v in vectors.items()]},
     )
-    neo4j_store.ensure_vector_index("Item", "probeVector", 3)  # type: ignore[attr-defined]
+    neo4j_store.ensure_vector_index("Item", "probeVector", 3)
     try:
         neo4j_store.run("CALL db.awaitIndexes(60)")
         query = NEO4J.vector_query("Item", "probeVector", "$k", "$vector")
@@ -189,7 +189,7 @@ def test_neo4j_vector_index_yields_cosine_similarity(neo4j_store: GraphStore) ->
             {"k": 3, "vector": [2.0, 0.0, 0.0]},
         )
     finally:
-        neo4j_store.drop_vector_index("Item", "probeVector")  # type: ignore[attr-defined]
+        neo4j_store.drop_vector_index("Item", "probeVector")
         neo4j_store.run("MATCH (n:Item) REMOVE n.probeVector")
     assert [r["id"] for r in rows] == ["i1", "i2", "i3"]
     assert [r["similarity"] for r in rows] == pytest.approx([1.0, 1 / math.sqrt(2), -1.0], abs=1e-5)

@@ -1,1 +1,1 @@
-"""Recommendation models: TailGraph's GNN and the baselines it is measured against."""
+"""Torch recommendation models trained with BPR: TailGraph's TailGNN and the graph baselines."""

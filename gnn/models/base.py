@@ -27,3 +27,7 @@ class Recommender(torch.nn.Module):
 
     def reset_parameters(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def serving_settings(self) -> dict[str, float]:
+        """Tuned values the service needs besides the vectors (saved in the artefacts' meta)."""
+        return {}

@@ -13,7 +13,7 @@ x = [users; items; entities] of the KG:
 Entity ids are the only free vectors: a shared actor or director becomes a learned signal that
 every item linked to it inherits. TailGNN mixes ``content_i`` into warm items' vectors; items
 without interactions take neighbour transfer instead (:mod:`~gnn.models.neighbour_transfer`),
-which ranked them far better on ml-100k.
+which ranks them better (docs/models.md).
 """
 
 from __future__ import annotations

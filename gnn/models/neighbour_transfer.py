@@ -1,17 +1,8 @@
-"""Neighbour transfer: a vector for an item without interactions, borrowed from the trained
-vectors of the items with interactions that are most like it in BERT text and KG links.
+"""Neighbour transfer as a module of TailGNN: every item without training interactions gets the
+:mod:`tailgraph.gnn.transfer` mix of its nearest warm items' vectors, recomputed each forward.
 
-    sim(i, j) = (1 - a) cos(t_i, t_j) + a cos(k_i, k_j)    t: text, k: entity links (1/log(1+deg))
-    w_ij      = softmax_j(sim(i, j) / τ)  over the ``neighbours`` best j with sim > 0
-    h_i       = s_i m_i / |m_i|,  m_i = Σ_j w_ij v_j,  s_i = Σ_j w_ij |v_j|
-
-Why the length is restored: averaging shortens vectors, and in a dot-product model a short
-vector ranks below everything. Measured on ml-100k (cold protocol, seed 1, LightGCN vectors of
-the warm items, ``bench/results/probes/session4-neighbour_transfer_probe.log``): with the length
-restored cold-item recall@20 0.051 -> 0.161 and NDCG@20 0.293 -> 0.298; the content tower's own
-vector for the same items gave 0.013 and 0.265. KG similarity (a = 0.1–0.3) moved recall and
-NDCG by at most 0.0013 there; it is kept (a = 0.2) so an item without text is still placed by
-its links.
+Similarities to every warm item are computed once from the BERT text and the KG entity links
+(the graph is fixed during training); only the mix is re-evaluated as the warm vectors train.
 """
 
 from __future__ import annotations
@@ -22,28 +13,9 @@ import torch
 from torch import Tensor
 
 from tailgraph.gnn.data import KGEdges
+from tailgraph.gnn.transfer import KG_WEIGHT, NEIGHBOURS, TEMPERATURE, borrow, entity_weights
 
 CHUNK = 1024  # target items whose similarities to every source are held at once
-NEIGHBOURS, TEMPERATURE, KG_WEIGHT = 10, 0.05, 0.2  # top-k, τ, a: shared with the service
-
-
-def borrow(source_vectors: Tensor, index: Tensor, similarity: Tensor, temperature: float) -> Tensor:
-    """(n, d) length-restored softmax mixes of ``source_vectors`` rows ``index`` (n, k) weighted
-    by ``similarity`` (n, k); rows with no neighbour of positive similarity are zero (nothing to
-    borrow from, so the item cannot be scored)."""
-    logits = (similarity / temperature).masked_fill(similarity <= 0, float("-inf"))
-    usable = (similarity > 0).any(dim=1, keepdim=True)
-    weights = torch.softmax(logits.masked_fill(~usable, 0.0), dim=1) * usable
-    picked = source_vectors[index]  # (n, k, d)
-    mean = (weights.unsqueeze(2) * picked).sum(1)
-    length = (weights * picked.norm(dim=2)).sum(1, keepdim=True)
-    return mean * (length / mean.norm(dim=1, keepdim=True).clamp(min=1e-12))
-
-
-def entity_weights(degree: np.ndarray) -> np.ndarray:
-    """1 / log(1 + degree) per entity: sharing a rare entity says more than a common one."""
-    degree = np.maximum(np.asarray(degree, dtype=np.float64), 1.0)
-    return (1.0 / np.log1p(degree)).astype(np.float32)
 
 
 class NeighbourTransfer(torch.nn.Module):

@@ -7,29 +7,20 @@ content tower trained into the same space, and neighbour transfer for what has n
                              h_i = s transfer(v)_i       otherwise (cold, or added after training:
                                                          :meth:`TailGNN.embed_new_item`)
 
-``transfer`` (:mod:`~gnn.models.neighbour_transfer`) borrows the LightGCN vectors of the warm
-items nearest in BERT text and KG links, length restored. Measured on ml-100k (cold protocol,
-seed 1), it ranks cold items far better than the content tower's own c_i: cold-item recall@20
-0.161 vs 0.013, NDCG@20 0.298 vs 0.265 (``bench/results/probes/session4-*.log``).
-
-The scale s is picked with λ on validation: items without interactions are not alike across
-settings. New items (the cold protocol) are as popular as any, and full length ranked them best
-(s = 1); items of a random split that drew no training interaction are the rarest of all, and
-there full length cost 0.003 validation NDCG@20 where half length cost nothing (ml-100k, seed 1,
-``bench/results/probes/session4-transfer_scale_probe.log``).
+``transfer`` (:mod:`tailgraph.gnn.transfer`) borrows the LightGCN vectors of the warm items
+nearest in BERT text and KG links, length restored. The scale s is picked with λ on
+validation, because items without interactions are not alike across settings: new items are
+as popular as any, while the items of a random split that drew no training interaction are
+the rarest of all.
 
 Stage ``collaborative`` trains LightGCN alone. Stage ``content`` freezes it and trains the
 content tower against the frozen user vectors: every step a random ``content_share`` of the
 items (positives and negatives alike) is scored through c_i instead of v_i (DropoutNet-style),
 so c_i learns to rank *in LightGCN's space and at its scale*. Early stopping in that stage
 judges the content tower alone (every item by c_i). λ is then picked on validation NDCG@20
-from :data:`CONTENT_WEIGHTS` (0 keeps warm items exactly LightGCN's); on ml-100k it buys warm
-items about 1% NDCG. The mix is convex so warm items keep LightGCN's scale, which transferred
-vectors are made to match.
-
-Why two stages: one joint space (text + KG summed into LightGCN's inputs, items L2-normalised
-so text-only vectors could compete) cost 2–4% accuracy on warm items and was dominated on
-every long-tail axis as well (``bench/results/tailgnn-tuning.json``, ``session_3``).
+from :data:`CONTENT_WEIGHTS` (0 keeps warm items exactly LightGCN's). The mix is convex so warm
+items keep LightGCN's scale, which transferred vectors are made to match. Why two stages and
+transfer rather than one joint space: ``docs/models.md``.
 """
 
 from __future__ import annotations
@@ -40,6 +31,7 @@ import torch
 from torch import Tensor
 
 from tailgraph.gnn.data import KGEdges
+from tailgraph.gnn import transfer as transfer_rule
 from tailgraph.gnn.models import neighbour_transfer
 from tailgraph.gnn.models.base import NodeType, Recommender
 from tailgraph.gnn.models.content_tower import ContentTower
@@ -76,9 +68,9 @@ class TailGNN(Recommender):
         layers: int = 2,
         content_share: float = 0.5,
         min_entity_degree: int = 2,
-        transfer_neighbours: int = neighbour_transfer.NEIGHBOURS,
-        transfer_temperature: float = neighbour_transfer.TEMPERATURE,
-        transfer_kg_weight: float = neighbour_transfer.KG_WEIGHT,
+        transfer_neighbours: int = transfer_rule.NEIGHBOURS,
+        transfer_temperature: float = transfer_rule.TEMPERATURE,
+        transfer_kg_weight: float = transfer_rule.KG_WEIGHT,
     ) -> None:
         super().__init__()
         if not 0.0 < content_share <= 1.0:
@@ -143,6 +135,10 @@ class TailGNN(Recommender):
         it has none) and the ``entity`` indices it links to; the same path cold items take."""
         borrowed = self.transfer.embed(self.collaborative()["item"], text, entity_indices)
         return self.transfer_scale * borrowed
+
+    def serving_settings(self) -> dict[str, float]:
+        """s, which the service applies to items created after training."""
+        return {"transfer_scale": float(self.transfer_scale)}
 
     def reg_loss(self, users: Tensor, pos_items: Tensor, neg_items: Tensor) -> Tensor:
         """LightGCN's ego-embedding L2 (none in the ``content`` stage: that tower's only free

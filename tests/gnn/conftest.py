@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from tailgraph.graph.export import GraphSnapshot, snapshot_from_dataset
+from tailgraph.graph.export import snapshot_from_dataset
+from tailgraph.graph.snapshot import GraphSnapshot
 from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
 
 

@@ -14,7 +14,7 @@ from tailgraph.gnn.data import (
     kg_edges,
 )
 from tailgraph.gnn.split import split_interactions
-from tailgraph.graph.export import GraphSnapshot
+from tailgraph.graph.snapshot import GraphSnapshot
 
 
 def _data(snapshot: GraphSnapshot, protocol: str = "cold"):

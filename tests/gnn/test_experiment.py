@@ -25,7 +25,7 @@ from tailgraph.gnn.experiment import (
 from tailgraph.gnn.peers import export_split, load_peer_results, topk_from_ids
 from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.gnn.split import InteractionSplit
-from tailgraph.graph.export import GraphSnapshot, Interactions
+from tailgraph.graph.snapshot import GraphSnapshot, Interactions
 
 IDCG2 = 1 + 1 / math.log2(3)
 

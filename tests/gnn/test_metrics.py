@@ -84,10 +84,6 @@ def test_ndcg_ideal_uses_min_of_truth_and_k() -> None:
     assert M.get("ndcg").compute(ctx, 3) == pytest.approx(1.0)
 
 
-def test_head_items_are_the_top_fifth_by_popularity() -> None:
-    assert M.head_items(POP).tolist() == [True, True, False, False, False, False]
-
-
 def test_registry_declares_needs_and_direction() -> None:
     assert M.get("GiniIndex").smaller_is_better
     assert M.get("averagepopularity").smaller_is_better

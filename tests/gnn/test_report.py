@@ -11,7 +11,7 @@ import pytest
 from tailgraph.errors import ConfigurationError
 from tailgraph.gnn.experiment import ExperimentResult, ModelRun, run_evaluation
 from tailgraph.gnn.report import format_table, lorenz
-from tailgraph.graph.export import GraphSnapshot
+from tailgraph.graph.snapshot import GraphSnapshot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MODELS = ["mostpop", "itemknn", "text_only"]

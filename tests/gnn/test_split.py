@@ -7,7 +7,7 @@ import pytest
 
 from tailgraph.errors import ConfigurationError
 from tailgraph.gnn.split import InteractionSplit, _part_counts, sparse_users, split_interactions
-from tailgraph.graph.export import GraphSnapshot
+from tailgraph.graph.snapshot import GraphSnapshot
 
 
 def _split(snapshot: GraphSnapshot, protocol: str, seed: int = 0) -> InteractionSplit:

@@ -9,11 +9,11 @@ import torch
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import build_hetero_data
 from tailgraph.gnn.evaluate import evaluate
-from tailgraph.gnn.models.registry import build_model
+from tailgraph.gnn.registry import build_model
 from tailgraph.gnn.models.tailgnn import CONTENT_WEIGHTS, TRANSFER_SCALES
 from tailgraph.gnn.split import InteractionSplit, split_interactions
 from tailgraph.gnn.train import NegativeSampler, train
-from tailgraph.graph.export import GraphSnapshot
+from tailgraph.graph.snapshot import GraphSnapshot
 
 
 def _tiny_split() -> InteractionSplit:
@@ -83,38 +83,6 @@ def test_cpu_training_is_deterministic(planted_split) -> None:
     second = train(build_model(data, config), data, split, config)
     assert np.array_equal(first.item_embeddings, second.item_embeddings)
     assert first.history[-1]["loss"] == second.history[-1]["loss"]
-
-
-def test_tail_adjusted_is_the_services_tail_weight() -> None:
-    """Evaluation's full-catalogue re-ranking uses the same formula as api/rerank.py."""
-    from tailgraph.api.rerank import popularity_penalty as service_penalty
-    from tailgraph.api.rerank import tail_adjusted as service_adjusted
-    from tailgraph.gnn.train import popularity_penalty, tail_adjusted
-
-    generator = torch.Generator().manual_seed(0)
-    scores = torch.randn(3, 7, generator=generator, dtype=torch.float64)
-    popularity = torch.tensor([0, 1, 5, 40, 2, 0, 9])
-    assert np.allclose(popularity_penalty(popularity).numpy(), service_penalty(popularity.numpy()))
-    adjusted = tail_adjusted(lambda users: scores[users], popularity, 0.4)(torch.arange(3))
-    for user in range(3):
-        expected = service_adjusted(scores[user].numpy(), service_penalty(popularity.numpy()), 0.4)
-        assert np.allclose(adjusted[user].numpy(), expected)
-    unchanged = tail_adjusted(lambda users: scores[users], popularity, 0.0)(torch.arange(3))
-    assert torch.equal(unchanged, scores)
-    assert torch.equal(popularity_penalty(torch.zeros(4)), torch.zeros(4))
-
-
-def test_tail_adjusted_reranks_only_the_candidate_pool() -> None:
-    from tailgraph.gnn.train import tail_adjusted
-
-    scores = torch.tensor([[5.0, 4.0, 3.0, 2.0, 1.0, 0.0]])
-    popularity = torch.tensor([100, 100, 0, 0, 0, 0])
-    adjusted = tail_adjusted(lambda users: scores[users], popularity, 1.0, pool=3)(
-        torch.arange(1))[0]
-    order = torch.argsort(adjusted, descending=True).tolist()
-    # pool {0, 1, 2}: spread 5 - 3 = 2; popular 0 and 1 drop by 2 -> 3.0, 2.0; item 2 stays 3.0
-    assert set(order[:3]) == {0, 1, 2} and order[0] in (0, 2) and order[2] == 1
-    assert order[3:] == [3, 4, 5]  # outside the pool: below every candidate, own order kept
 
 
 def test_tailgnn_trains_both_stages_then_picks_its_mix_and_transfer_scale(planted_split) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tailgraph.errors import DataValidationError
-from tailgraph.graph.export import export_snapshot, relation_patterns, write_embeddings
+from tailgraph.graph.export import export_snapshot, relation_patterns
 
 
 @pytest.fixture
@@ -58,15 +58,3 @@ def test_snapshot_round_trip(small_graph) -> None:
 def test_relation_patterns_skip_interactions_and_recommendations(small_graph) -> None:
     types = {rel for _, rel, _ in relation_patterns(small_graph)}
     assert types == {"DIRECTED_BY", "RELATED_TO"}
-
-
-def test_write_embeddings(small_graph) -> None:
-    vectors = np.array([[0.5, 1.0], [0.25, -1.0], [0.0, 0.0]], dtype=np.float32)
-    written = write_embeddings(small_graph, "Item", ["i1", "i2", "i3"], vectors, batch_size=2)
-    assert written == 3
-    rows = small_graph.run("MATCH (i:Item {id: 'i2'}) RETURN i.embedding AS e")
-    np.testing.assert_allclose(rows[0]["e"], [0.25, -1.0])
-    with pytest.raises(DataValidationError, match="2 ids but 3 vectors"):
-        write_embeddings(small_graph, "Item", ["i1", "i2"], vectors)
-    with pytest.raises(ValueError, match="not one of the validated"):
-        write_embeddings(small_graph, "Movie", ["i1"], vectors[:1])

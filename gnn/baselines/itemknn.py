@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from tailgraph.errors import ConfigurationError
-from tailgraph.gnn.evaluate import best_on_validation
+from tailgraph.gnn.baselines.tuning import best_on_validation
 from tailgraph.gnn.split import InteractionSplit
 
 MAX_ITEMS = 20_000

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from tailgraph.errors import ConfigurationError
 from tailgraph.gnn.split import InteractionSplit
-from tailgraph.graph.export import GraphSnapshot
+from tailgraph.graph.snapshot import GraphSnapshot
 
 NO_TEXT_SCORE = -2.0
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from tailgraph.gnn.evaluate import ScoreFn, best_on_validation
+from tailgraph.gnn.baselines.tuning import best_on_validation
 from tailgraph.gnn.split import InteractionSplit
+from tailgraph.gnn.tail import ScoreFn
 
 ALPHA_GRID = (0.0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
 

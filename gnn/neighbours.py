@@ -1,4 +1,4 @@
-"""Item neighbours precomputed from the graph, so serving expands candidates in one hop.
+"""Item neighbours precomputed at training time, so serving expands candidates in one hop.
 
 Walking user -> seed item <- co-user -> candidate (or seed -> entity <- candidate) in the
 graph reads thousands of rows per request (tens of milliseconds; more through a hub item with
@@ -8,7 +8,8 @@ graph reads thousands of rows per request (tens of milliseconds; more through a 
     score(i, j) = co(i, j) / sqrt(deg(i) deg(j))     (cosine of the binary link columns)
 
 Each item keeps its ``k`` best-scoring others; the cosine keeps hub items from topping every
-list. A request's candidates are the union of its seeds' neighbours, support = the summed
+list. They are computed from the training run's :class:`GraphSnapshot` (:func:`from_snapshot`),
+so training reads the store once. A request's candidates are the union of its seeds' neighbours, support = the summed
 co-counts (co-users, or seed-entity paths, reaching the item), as the Cypher sources count.
 
 Stored next to the model as ``neighbours.npz``: per kind ``<kind>_rows`` (I, k) int32 with -1
@@ -25,11 +26,11 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from tailgraph import cypher
 from tailgraph.errors import ArtefactError
-from tailgraph.graph.store import GraphStore
+from tailgraph.graph.snapshot import GraphSnapshot
 
 FILE_NAME = "neighbours.npz"
+COLLABORATIVE, KNOWLEDGE = "collaborative", "knowledge"  # the kinds, named as serving sources
 BLOCK = 512  # items per block of the co-occurrence product (BLOCK x I dense floats in memory)
 
 
@@ -144,37 +145,12 @@ def load(directory: Path) -> dict[str, ItemNeighbours]:
         raise ArtefactError(f"cannot read {path}: {e}") from e
 
 
-def precompute(
-    store: GraphStore, directory: Path, k: int = 20, *, page_size: int = 5000
-) -> dict[str, ItemNeighbours]:
-    """Compute top-``k`` collaborative and knowledge neighbours from ``store``; save them."""
-    ids: dict[str, list[str]] = {"User": [], "Item": []}
-    for label, found in ids.items():
-        query = cypher.render("export_node_ids", store.dialect, {"User", "Item"}, label=label)
-        while True:
-            rows = store.run(query, {"skip": len(found), "limit": page_size}, read_only=True)
-            found.extend(str(r["id"]) for r in rows)
-            if len(rows) < page_size:
-                break
-    user_index = {uid: r for r, uid in enumerate(ids["User"])}
-    item_index = {iid: r for r, iid in enumerate(ids["Item"])}
-    users: list[int] = []
-    items: list[int] = []
-    query = cypher.load("export_interactions")
-    for start in range(0, len(ids["User"]), page_size):
-        page = ids["User"][start : start + page_size]
-        for row in store.run(query, {"ids": page}, read_only=True):
-            users.append(user_index[str(row["user"])])
-            items.append(item_index[str(row["item"])])
-    entity_index: dict[str, int] = {}
-    linked: list[int] = []
-    entities: list[int] = []
-    for row in store.run(cypher.load("export_item_entities"), read_only=True):
-        linked.append(item_index[str(row["item_id"])])
-        entities.append(entity_index.setdefault(str(row["entity_id"]), len(entity_index)))
-    kinds = {
-        "collaborative": compute(np.asarray(users), np.asarray(items), ids["Item"], k),
-        "knowledge": compute(np.asarray(entities), np.asarray(linked), ids["Item"], k),
+def from_snapshot(snapshot: GraphSnapshot, k: int = 20) -> dict[str, ItemNeighbours]:
+    """Top-``k`` ``collaborative`` (co-users over every interaction) and ``knowledge`` (shared
+    KG entities, any relationship or direction) neighbours of every item in ``snapshot``."""
+    inter = snapshot.interactions
+    linked, entities = snapshot.item_entity_links()
+    return {
+        COLLABORATIVE: compute(inter.user, inter.item, snapshot.item_ids, k),
+        KNOWLEDGE: compute(entities, linked, snapshot.item_ids, k),
     }
-    save(directory, kinds)
-    return kinds

@@ -1,0 +1,1 @@
+"""HTTP routes: validate the request, call a use case, return its response model."""
