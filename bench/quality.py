@@ -22,20 +22,15 @@ from pathlib import Path
 
 import torch
 
+from tailgraph.evaluation.cache import RunCache
+from tailgraph.evaluation.harness import run_experiment, split_paths
+from tailgraph.evaluation.peers import export_split, load_peer_results, split_name
+from tailgraph.evaluation.report import versions, write_report
+from tailgraph.evaluation.results import ExperimentResult
 from tailgraph.gnn.config import TrainConfig
-from tailgraph.gnn.experiment import (
-    ALL_MODELS,
-    ExperimentResult,
-    RunCache,
-    load_snapshot,
-    run_experiment,
-    save_snapshot,
-    split_paths,
-)
-from tailgraph.gnn.peers import export_split, load_peer_results, split_name
 from tailgraph.gnn.pipeline import split_snapshot
-from tailgraph.gnn.report import versions, write_report
-from tailgraph.graph.snapshot import GraphSnapshot
+from tailgraph.gnn.registry import MODELS
+from tailgraph.graph.snapshot import GraphSnapshot, load_snapshot, save_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = ROOT / "data" / "ml100k-snapshot.npz"
@@ -92,7 +87,7 @@ def merge(parts: list[ExperimentResult]) -> ExperimentResult:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="+", default=list(ALL_MODELS), choices=ALL_MODELS)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     parser.add_argument("--protocols", nargs="+", default=["random", "cold"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=CONFIG.epochs, help="max epochs")
@@ -108,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-only", action="store_true",
                         help="only write the splits of --export-splits (for bench/peers)")
     parser.add_argument("--cache", type=Path, default=ROOT / "data" / "quality-cache",
-                        help="per-run results reused when settings and gnn code are unchanged")
+                        help="per-run results reused when settings and the gnn and evaluation "
+                        "code are unchanged")
     parser.add_argument("--no-cache", action="store_true", help="refit everything")
     parser.add_argument("--snapshot", type=Path, default=SNAPSHOT)
     parser.add_argument("--datasets-dir", type=Path, default=ROOT / "data" / "datasets")

@@ -37,6 +37,13 @@ class IngestReport:
     seconds: float
     rows_per_second: float
 
+    def lines(self) -> list[str]:
+        """Throughput, then one aligned line per label and relationship type."""
+        out = [f"ingested in {self.seconds:.1f}s ({self.rows_per_second:,.0f} rows/s)"]
+        out += [f"  (:{label}) {count:>10,}" for label, count in sorted(self.nodes.items())]
+        out += [f"  [:{rel}] {count:>10,}" for rel, count in sorted(self.relationships.items())]
+        return out
+
 
 def _props(record: Mapping[str, Any], source: str, index: int) -> dict[str, Any]:
     """Null-free properties of one node record (everything but ``id``), checked storable."""

@@ -8,7 +8,9 @@ from typing import Annotated
 
 import typer
 
+from tailgraph import stages
 from tailgraph.errors import TailGraphError
+from tailgraph.graph.store import GraphStore
 from tailgraph.settings import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -25,7 +27,7 @@ def _fail(error: Exception) -> None:
     raise typer.Exit(code=1)
 
 
-def _store(settings: Settings):  # noqa: ANN202 - GraphStore
+def _store(settings: Settings) -> GraphStore:
     from tailgraph.graph.connect import open_store
 
     return open_store(settings)
@@ -80,37 +82,6 @@ def data_fetch(
 
 
 # -- ingest --------------------------------------------------------------------------------------
-def load_dataset(
-    settings: Settings,
-    dataset: str | None,
-    atomic: Path | None,
-    synthetic_users: int | None,
-    seed: int,
-):  # noqa: ANN201 - Dataset
-    """Pick the loader from the CLI options: a named dataset, atomic files, or synthetic data."""
-    if synthetic_users:
-        from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
-
-        users = synthetic_users
-        return generate(
-            SyntheticConfig(
-                n_users=users,
-                n_items=max(50, users // 2),
-                n_interactions=users * 20,
-                n_entities=max(20, users // 5),
-                n_triples=max(100, users * 2),
-                seed=seed,
-            )
-        )
-    if atomic is not None:
-        from tailgraph.graph.loaders.recbole import load_atomic
-
-        return load_atomic(atomic, atomic.name)
-    from tailgraph.graph.datasets import load
-
-    return load(dataset or "ml-100k", settings.datasets_dir)
-
-
 @app.command()
 def ingest(
     dataset: Annotated[str | None, typer.Option(help="Named dataset (fetched if needed).")] = None,
@@ -125,23 +96,16 @@ def ingest(
     batch_size: Annotated[int, typer.Option(help="Rows per UNWIND batch.")] = 5000,
 ) -> None:
     """Load a dataset into the graph store (idempotent MERGE) and print counts."""
-    from tailgraph.graph.ingest import ingest as run_ingest
-
     settings = get_settings()
     try:
-        data = load_dataset(settings, dataset, atomic, synthetic_users, seed)
-        report = run_ingest(_store(settings), data, batch_size=batch_size, replace=replace)
+        data = stages.load_dataset(
+            settings, dataset=dataset, atomic=atomic, synthetic_users=synthetic_users, seed=seed
+        )
+        report = stages.ingest(_store(settings), data, batch_size=batch_size, replace=replace)
     except TailGraphError as e:
         _fail(e)
-    _print_counts(report)
-
-
-def _print_counts(report) -> None:  # noqa: ANN001 - IngestReport
-    typer.echo(f"ingested in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s)")
-    for label, count in sorted(report.nodes.items()):
-        typer.echo(f"  (:{label}) {count:>10,}")
-    for rel_type, count in sorted(report.relationships.items()):
-        typer.echo(f"  [:{rel_type}] {count:>10,}")
+    for line in report.lines():
+        typer.echo(line)
 
 
 # -- encode --------------------------------------------------------------------------------------
@@ -152,27 +116,16 @@ def encode(
     """Encode node text with BERT and write ``textEmbedding`` back (cached by text hash)."""
     settings = get_settings()
     try:
-        report = run_encode(settings, _store(settings), batch_size=batch_size)
+        report = stages.encode(settings, _store(settings), batch_size=batch_size)
     except TailGraphError as e:
         _fail(e)
     typer.echo(json.dumps(report.summary(), indent=2))
 
 
-def run_encode(settings: Settings, store, *, batch_size: int | None = None):  # noqa: ANN001, ANN201
-    """Build the encoder and cache from settings and encode every node's text."""
-    from tailgraph.encoders.bert import TextEncoder
-    from tailgraph.encoders.cache import EmbeddingCache
-    from tailgraph.encoders.stage import encode_store
-
-    encoder = TextEncoder(settings.encoder_path, device=settings.device)
-    cache = EmbeddingCache(settings.cache_dir / "text-embeddings.sqlite")
-    return encode_store(store, encoder, cache, batch_size=batch_size or settings.encoder_batch_size)
-
-
 # -- train / evaluate ----------------------------------------------------------------------------
 @app.command()
 def train(
-    model: Annotated[str, typer.Option(help="tailgnn | lightgcn | bprmf")] = "tailgnn",
+    model: Annotated[str, typer.Option(help="tailgnn | lightgcn | bpr_mf")] = "tailgnn",
     epochs: Annotated[int | None, typer.Option(help="Maximum epochs.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for split and initialisation.")] = 0,
     protocol: Annotated[str, typer.Option(help="random | temporal | cold")] = "random",
@@ -183,32 +136,14 @@ def train(
     """Export the graph, train a model with BPR, evaluate on test, save artefacts, write back."""
     settings = get_settings()
     try:
-        result = run_train(settings, _store(settings), model=model, epochs=epochs, seed=seed,
-                           protocol=protocol, recommend_k=recommend_k)
+        result = stages.train(
+            settings, _store(settings), model=model, epochs=epochs, seed=seed,
+            protocol=protocol, recommend_k=recommend_k, progress=typer.echo,
+        )
     except TailGraphError as e:
         _fail(e)
     typer.echo(f"model {result.version} saved in {result.artefacts_dir}")
     typer.echo(json.dumps(result.metrics, indent=2, default=float))
-
-
-def run_train(settings: Settings, store, *, model: str, epochs: int | None, seed: int,
-              protocol: str = "random", recommend_k: int = 20):  # noqa: ANN001, ANN201
-    """Train one model from the store into ``<artefacts>/current``, plus serving neighbours."""
-    from tailgraph.api.neighbours import precompute
-    from tailgraph.gnn.config import TrainConfig
-    from tailgraph.gnn.pipeline import train_from_store
-
-    config = TrainConfig(model=model, seed=seed)
-    if epochs is not None:
-        config.epochs = epochs
-    if settings.device:
-        config.device = settings.device
-    directory = settings.artefacts_dir / "current"
-    result = train_from_store(store, config, directory, protocol=protocol,
-                              recommend_k=recommend_k)
-    # Top-K item neighbours let the service expand candidates without 2-hop graph queries.
-    precompute(store, directory)
-    return result
 
 
 def _numbers(raw: list[str]) -> list[int]:
@@ -242,8 +177,6 @@ def evaluate(
     ] = None,
 ) -> None:
     """Run baselines and TailGraph on one split per protocol and seed; write a report."""
-    from tailgraph.gnn.experiment import run_evaluation
-
     settings = get_settings()
     # Typer takes one value per option: trailing numbers after --seeds arrive as extra args.
     seed_list = _numbers((seeds or []) + [a for a in ctx.args if a.replace(",", "").isdigit()])
@@ -253,13 +186,13 @@ def evaluate(
     out_dir = out or settings.artefacts_dir / "evaluation"
     try:
         source = snapshot if snapshot is not None else _store(settings)
-        written = run_evaluation(
+        written = stages.evaluate(
             source,
             models=[m.strip() for m in models.split(",") if m.strip()],
-            protocol=protocol or ["random"],
+            protocols=protocol or ["random"],
             seeds=seed_list or [1],
             out_dir=out_dir,
-            peer_results=peer_results,
+            peer_results=peer_results or [],
             export_split=export_split,
             epochs=epochs,
         )
@@ -327,8 +260,6 @@ def cypher_run(
             needed = sorted(cypher.placeholders(name))
             raise typer.BadParameter(f"{name} is a template needing identifiers {needed}")
         rows = _store(settings).run(cypher.load(name), params, read_only=True)
-    except KeyError as e:
-        _fail(ValueError(str(e)))
     except TailGraphError as e:
         _fail(e)
     print_table(rows)

@@ -7,11 +7,13 @@ import os
 import platform
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import typer
 
+from tailgraph import stages
+from tailgraph.errors import TailGraphError
+from tailgraph.graph.store import GraphStore
 from tailgraph.settings import Settings
 
 
@@ -22,10 +24,8 @@ def _stage(title: str) -> float:
 
 def run_demo(settings: Settings, *, dataset: str = "ml-100k", epochs: int | None = None) -> dict:
     """Fetch, store, ingest, encode, train, evaluate and recommend; return the recorded timings."""
-    from tailgraph.cli import run_encode, run_train
     from tailgraph.graph.connect import open_store
     from tailgraph.graph.datasets import fetch, load
-    from tailgraph.graph.ingest import ingest
 
     record: dict[str, Any] = {
         "command": " ".join(["tailgraph", *sys.argv[1:]]),
@@ -47,10 +47,9 @@ def run_demo(settings: Settings, *, dataset: str = "ml-100k", epochs: int | None
     typer.echo(f"{settings.store} store ready ({time.perf_counter() - start:.1f}s)")
 
     _stage("3/6 ingest (validate, then idempotent batched MERGE)")
-    report = ingest(store, data)
-    from tailgraph.cli import _print_counts
-
-    _print_counts(report)
+    report = stages.ingest(store, data)
+    for line in report.lines():
+        typer.echo(line)
     record["ingest"] = {
         "seconds": report.seconds,
         "rows": report.rows_written,
@@ -60,18 +59,21 @@ def run_demo(settings: Settings, *, dataset: str = "ml-100k", epochs: int | None
     }
 
     start = _stage("4/6 encode node text with BERT")
-    encoded = run_encode(settings, store)
+    encoded = stages.encode(settings, store)
     typer.echo(json.dumps(encoded.summary(), indent=2))
     record["encode"] = encoded.summary()
     record["encode"]["wall_seconds"] = time.perf_counter() - start
 
     start = _stage("5/6 train TailGraph's GNN (BPR, early stopping on valid NDCG@20)")
-    result = run_train(settings, store, model="tailgnn", epochs=epochs, seed=0)
+    result = stages.train(
+        settings, store, model="tailgnn", epochs=epochs, seed=0, progress=typer.echo
+    )
+    trained = result.run.result
     record["train"] = {
         "wall_seconds": time.perf_counter() - start,
-        "seconds_per_epoch": result.train.seconds_per_epoch,
-        "epochs": len(result.train.history),
-        "best_epoch": result.train.best_epoch,
+        "seconds_per_epoch": trained.seconds_per_epoch,
+        "epochs": len(trained.history),
+        "best_epoch": trained.best_epoch,
         "model_version": result.version,
         "embeddings_written": result.written,
     }
@@ -94,20 +96,18 @@ def run_demo(settings: Settings, *, dataset: str = "ml-100k", epochs: int | None
     return record
 
 
-def _baselines(result: Any, epochs: int | None = None) -> dict[str, dict[str, float]]:
+def _baselines(result: stages.TrainOutcome, epochs: int | None = None) -> dict[str, dict]:
     """Baselines' test metrics on the demo's own split (full ranking, same exclusions)."""
     from tailgraph.gnn.config import TrainConfig
     from tailgraph.gnn.data import build_hetero_data
     from tailgraph.gnn.evaluate import evaluate
-    from tailgraph.gnn.baselines.itemknn import ItemKNN
-    from tailgraph.gnn.baselines.mostpop import MostPop
-    from tailgraph.gnn.registry import build_model
+    from tailgraph.gnn.registry import build_model, fit_baseline
     from tailgraph.gnn.train import train
 
-    split = result.split
+    split = result.run.split
     metrics = {
-        "mostpop": evaluate(MostPop.fit(split), split).flat(),
-        "itemknn": evaluate(ItemKNN.tuned(split)[0], split).flat(),
+        name: evaluate(fit_baseline(name, result.snapshot, split)[0], split).flat()
+        for name in ("mostpop", "itemknn")
     }
     data = build_hetero_data(result.snapshot, split)
     for model in ("bpr_mf", "lightgcn"):
@@ -134,23 +134,16 @@ def _print_metrics(by_model: dict[str, dict[str, float]]) -> None:
                "model and protocol run `tailgraph evaluate`)")
 
 
-def _print_samples(settings: Settings, store: Any, users: tuple[str, ...] = ("1", "2")) -> None:
-    from fastapi.testclient import TestClient
-
-    from tailgraph.api.app import create_app
-
-    with TestClient(create_app(settings, store=store)) as client:
-        for user in users:
-            response = client.get(f"/users/{user}/recommendations", params={"k": 5})
-            typer.secho(f"\nuser {user}:", bold=True)
-            if response.status_code != 200:
-                typer.echo(f"  {response.status_code}: {response.json()}")
-                continue
-            for item in response.json()["items"]:
-                sources = ", ".join(item["sources"])
-                title = str(item.get("title") or item["item_id"])
-                typer.echo(f"  {item['rank']:>2}. {title:<50} {item['score']:7.3f}  [{sources}]")
-
-
-def default_record_path() -> Path:
-    return Path("bench/results")
+def _print_samples(settings: Settings, store: GraphStore, users: tuple[str, ...] = ("1", "2")) -> None:
+    """Each sample user's top 5, as the recommendation endpoint would answer."""
+    for user in users:
+        typer.secho(f"\nuser {user}:", bold=True)
+        try:
+            answer = stages.recommend(settings, store, user, 5)
+        except TailGraphError as e:
+            typer.echo(f"  {e}")
+            continue
+        for item in answer.items:
+            sources = ", ".join(item.sources)
+            title = str(item.title or item.item_id)
+            typer.echo(f"  {item.rank:>2}. {title:<50} {item.score:7.3f}  [{sources}]")

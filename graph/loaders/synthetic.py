@@ -122,6 +122,18 @@ class SyntheticConfig:
     span_days: int = 3 * 365  # timestamps are spread over this many days
     seed: int = 0  # same seed, same dataset
 
+    @classmethod
+    def for_users(cls, n_users: int, *, seed: int = 0) -> SyntheticConfig:
+        """Sizes that scale with ``n_users``: 20 interactions a user, half as many items."""
+        return cls(
+            n_users=n_users,
+            n_items=max(50, n_users // 2),
+            n_interactions=n_users * 20,
+            n_entities=max(20, n_users // 5),
+            n_triples=max(100, n_users * 2),
+            seed=seed,
+        )
+
     def validate(self) -> None:
         """Raise :class:`ConfigurationError` for sizes the generator cannot honour."""
         for name in ("n_users", "n_items", "n_entities", "n_relations", "n_topics"):

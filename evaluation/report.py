@@ -1,4 +1,4 @@
-"""Write an evaluation report directory from :class:`gnn.experiment.ExperimentResult` objects.
+"""Write an evaluation report directory from :class:`.results.ExperimentResult` objects.
 
 Contents of ``out_dir``::
 
@@ -22,16 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from tailgraph.evaluation.cache import json_default
+from tailgraph.evaluation.results import ExperimentResult, TradeoffPoint, summarise
+from tailgraph.evaluation.scoring import DECILE_K, N_DECILES
+from tailgraph.evaluation.tradeoff import TAIL_POOL
 from tailgraph.gnn import metrics as M
-from tailgraph.gnn.experiment import (
-    DECILE_K,
-    N_DECILES,
-    TAIL_POOL,
-    ExperimentResult,
-    TradeoffPoint,
-    json_default,
-    summarise,
-)
 
 # (metric key, column title); best mean per column in bold (Gini: lowest)
 COLUMNS = (

@@ -9,9 +9,13 @@ import numpy as np
 import pytest
 
 from tailgraph.errors import ConfigurationError
-from tailgraph.gnn.experiment import ExperimentResult, ModelRun, run_evaluation
-from tailgraph.gnn.report import format_table, lorenz
-from tailgraph.graph.snapshot import GraphSnapshot
+from tailgraph.evaluation.harness import run_evaluation
+from tailgraph.evaluation.report import format_table, lorenz
+from tailgraph.evaluation.results import ExperimentResult, ModelRun
+from tailgraph.graph.export import export_snapshot
+from tailgraph.graph.ingest import ingest
+from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
+from tailgraph.graph.snapshot import GraphSnapshot, save_snapshot
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MODELS = ["mostpop", "itemknn", "text_only"]
@@ -128,18 +132,28 @@ def test_lorenz_curve() -> None:
     assert y.tolist() == [0.0, 0.0, 0.0, 0.5, 1.0]
 
 
-def test_evaluation_reads_a_real_store(store, tmp_path: Path) -> None:
-    from tailgraph.graph.ingest import ingest
-    from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
-
+def test_evaluation_of_a_real_store_export(store, tmp_path: Path) -> None:  # noqa: ANN001
     dataset = generate(SyntheticConfig(n_users=40, n_items=30, n_interactions=400,
                                        n_entities=10, n_triples=40, seed=2))
     ingest(store, dataset, progress=False)
-    out = run_evaluation(store, models=["mostpop", "itemknn"], out_dir=tmp_path / "r",
+    snapshot = export_snapshot(store)
+    out = run_evaluation(snapshot, models=["mostpop", "itemknn"], out_dir=tmp_path / "r",
                          progress=False)
     doc = json.loads((out / "results.json").read_text())
     assert doc["dataset"]["users"] == 40 and doc["dataset"]["interactions"] > 0
     assert doc["protocols"]["random"]["summary"]["itemknn"]["recall@20"]["mean"] > 0
+    # the same snapshot saved to disk evaluates to the same numbers
+    save_snapshot(snapshot, tmp_path / "snap.npz")
+    again = run_evaluation(tmp_path / "snap.npz", models=["mostpop", "itemknn"],
+                           out_dir=tmp_path / "r2", progress=False)
+    runs = json.loads((again / "results.json").read_text())["protocols"]["random"]["runs"]
+    before = doc["protocols"]["random"]["runs"]
+    assert [r["metrics"] for r in runs] == [r["metrics"] for r in before]
+
+
+def test_evaluation_takes_no_store(store, tmp_path: Path) -> None:  # noqa: ANN001
+    with pytest.raises(TypeError, match="export a store first"):
+        run_evaluation(store, models=["mostpop"], out_dir=tmp_path / "r", progress=False)
 
 
 def test_report_has_the_tail_weight_tradeoff(report_dir: Path) -> None:

@@ -13,9 +13,9 @@ nodes); relations are the graph's relationship types.
 In: :func:`load_peer_results` reads the peer runner's JSON
 ``{model: {"topk": {user_id: [item_id, ...]}, "seconds": ..., "config": {"dataset": name}}}``
 and :func:`topk_from_ids` turns one model's lists into index arrays that
-:func:`gnn.experiment.score_topk` scores with our metrics — after checking that the lists were
-computed on exactly our split (same sizes, every test user present, no train/valid item
-recommended), since scoring lists from another split would be meaningless.
+:func:`tailgraph.evaluation.scoring.score_topk` scores with our metrics — after checking that
+the lists were computed on exactly our split (same sizes, every test user present, no
+train/valid item recommended), since scoring lists from another split would be meaningless.
 """
 
 from __future__ import annotations

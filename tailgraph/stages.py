@@ -1,0 +1,188 @@
+"""The pipeline's stages, each one function: load, ingest, encode, train, evaluate, recommend.
+
+The command line (:mod:`tailgraph.cli`) and the demo (:mod:`tailgraph.demo`) both call these,
+so a stage behaves the same whichever way it is started. Each takes the settings and an open
+store and returns a report; none prints. Heavy imports (torch, transformers) happen inside the
+stage that needs them, so ``tailgraph db status`` stays quick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tailgraph.graph.store import GraphStore
+from tailgraph.settings import Settings
+
+if TYPE_CHECKING:
+    from tailgraph.api.schemas import Recommendations
+    from tailgraph.encoders.stage import EncodeReport
+    from tailgraph.gnn.pipeline import TrainedRun
+    from tailgraph.graph.ingest import IngestReport
+    from tailgraph.graph.records import Dataset
+    from tailgraph.graph.snapshot import GraphSnapshot
+
+CURRENT = "current"  # the artefacts sub-folder training writes and serving loads by default
+
+
+def model_directory(settings: Settings) -> Path:
+    """Where training saves the model the service serves by default."""
+    return settings.artefacts_dir / CURRENT
+
+
+# -- load and ingest -----------------------------------------------------------------------------
+def load_dataset(
+    settings: Settings,
+    *,
+    dataset: str | None = None,
+    atomic: Path | None = None,
+    synthetic_users: int | None = None,
+    seed: int = 0,
+) -> Dataset:
+    """A named dataset (fetched if needed), RecBole atomic files, or a synthetic long tail."""
+    if synthetic_users:
+        from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
+
+        return generate(SyntheticConfig.for_users(synthetic_users, seed=seed))
+    if atomic is not None:
+        from tailgraph.graph.loaders.recbole import load_atomic
+
+        return load_atomic(atomic, atomic.name)
+    from tailgraph.graph.datasets import load
+
+    return load(dataset or "ml-100k", settings.datasets_dir)
+
+
+def ingest(
+    store: GraphStore, data: Dataset, *, batch_size: int = 5000, replace: bool = False
+) -> IngestReport:
+    """Validate ``data`` and MERGE it into ``store`` (idempotent)."""
+    from tailgraph.graph.ingest import ingest as run_ingest
+
+    return run_ingest(store, data, batch_size=batch_size, replace=replace)
+
+
+# -- encode --------------------------------------------------------------------------------------
+def encode(settings: Settings, store: GraphStore, *, batch_size: int | None = None) -> EncodeReport:
+    """Encode every node's text with the configured BERT and write ``textEmbedding`` back."""
+    from tailgraph.encoders.bert import TextEncoder
+    from tailgraph.encoders.cache import EmbeddingCache
+    from tailgraph.encoders.stage import encode_store
+
+    encoder = TextEncoder(settings.encoder_path, device=settings.device)
+    cache = EmbeddingCache(settings.cache_dir / "text-embeddings.sqlite")
+    return encode_store(store, encoder, cache, batch_size=batch_size or settings.encoder_batch_size)
+
+
+# -- train ---------------------------------------------------------------------------------------
+@dataclass
+class TrainOutcome:
+    """A trained and saved model, the snapshot it was trained on, and what was written back."""
+
+    artefacts_dir: Path
+    snapshot: GraphSnapshot
+    run: TrainedRun
+    metrics: dict[str, float]  # test metrics (plus subsets) of the trained model
+    written: dict[str, int]  # label -> nodes given `embedding`; RECOMMENDED -> edges written
+
+    @property
+    def version(self) -> str:
+        return self.run.version
+
+
+def train(
+    settings: Settings,
+    store: GraphStore,
+    *,
+    model: str = "tailgnn",
+    epochs: int | None = None,
+    seed: int = 0,
+    protocol: str = "random",
+    recommend_k: int = 20,
+    directory: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TrainOutcome:
+    """Export the graph once, train ``model`` on a ``protocol`` split, save everything serving
+    needs into ``directory`` (default :func:`model_directory`), write vectors and each user's
+    top ``recommend_k`` unseen items (0: none) back to the store."""
+    from tailgraph.gnn.config import TrainConfig
+    from tailgraph.gnn.pipeline import recommendation_lists, save_trained, train_snapshot
+    from tailgraph.gnn.registry import TRAINED, check_model
+    from tailgraph.gnn.split import PROTOCOLS
+    from tailgraph.graph.export import export_snapshot
+    from tailgraph.graph.writeback import write_embeddings, write_recommendations
+
+    check_model(model, TRAINED)  # before minutes of export, not after
+    if protocol not in PROTOCOLS:
+        from tailgraph.errors import ConfigurationError
+
+        raise ConfigurationError(f"unknown split protocol {protocol!r}; choose from {PROTOCOLS}")
+    config = TrainConfig(model=model, seed=seed)
+    if epochs is not None:
+        config.epochs = epochs
+    if settings.device:
+        config.device = settings.device
+    snapshot = export_snapshot(store, progress=progress)
+    run = train_snapshot(snapshot, config, protocol=protocol, progress=progress)
+    target = Path(directory) if directory is not None else model_directory(settings)
+    save_trained(target, snapshot, run)
+    result = run.result
+    written = {
+        "User": write_embeddings(store, "User", snapshot.user_ids, result.user_embeddings),
+        "Item": write_embeddings(store, "Item", snapshot.item_ids, result.item_embeddings),
+        "RECOMMENDED": 0,
+    }
+    if recommend_k > 0:
+        indices, scores = recommendation_lists(snapshot, result, recommend_k)
+        written["RECOMMENDED"] = write_recommendations(
+            store, snapshot.user_ids, snapshot.item_ids, indices, scores,
+            model=config.model, version=run.version,
+        )
+    return TrainOutcome(target, snapshot, run, result.test.flat(), written)
+
+
+# -- evaluate ------------------------------------------------------------------------------------
+def evaluate(
+    source: GraphStore | GraphSnapshot | Path,
+    *,
+    models: Sequence[str],
+    protocols: Sequence[str],
+    seeds: Sequence[int],
+    out_dir: Path,
+    peer_results: Sequence[Path] = (),
+    export_split: Path | None = None,
+    epochs: int | None = None,
+) -> Path:
+    """Every model on every protocol × seed split of the graph (read once), report in
+    ``out_dir``; ``source`` is an open store, a snapshot or a saved snapshot (.npz)."""
+    from tailgraph.evaluation.harness import run_evaluation
+    from tailgraph.graph.export import export_snapshot
+    from tailgraph.graph.snapshot import GraphSnapshot
+
+    snapshot = source if isinstance(source, (GraphSnapshot, Path)) else export_snapshot(source)
+    return run_evaluation(
+        snapshot,
+        models=models,
+        protocol=list(protocols),
+        seeds=seeds,
+        out_dir=out_dir,
+        peer_results=list(peer_results),
+        export_split=export_split,
+        epochs=epochs,
+    )
+
+
+# -- recommend -----------------------------------------------------------------------------------
+def recommend(settings: Settings, store: GraphStore, user_id: str, k: int) -> Recommendations:
+    """What ``GET /users/{user_id}/recommendations?k=`` answers, without an HTTP server."""
+    from tailgraph.api.deps import ServiceState
+    from tailgraph.api.recommender import recommend as recommend_user
+
+    state = ServiceState(settings, store=store)
+    scorer = state.scorer()
+    return recommend_user(
+        store, scorer, user_id, k, limits=state.limits, vectors=state.vectors,
+        titles=state.titles,
+    )
