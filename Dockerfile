@@ -19,6 +19,7 @@ COPY tailgraph ./tailgraph
 COPY graph ./graph
 COPY encoders ./encoders
 COPY gnn ./gnn
+COPY evaluation ./evaluation
 COPY api ./api
 COPY cypher ./cypher
 RUN pip install . && rm -rf build

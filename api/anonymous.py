@@ -1,4 +1,5 @@
-"""Profiles for visitors the system has not seen: liked items and/or free-text interests.
+"""Recommendations for visitors the system has not seen, from liked items and/or free-text
+interests.
 
 Choice (documented for ``POST /recommendations``): the visitor's vector lives in the learned
 space. Each given item the model knows contributes its learned vector. Each free-text interest
@@ -14,11 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from tailgraph.api import candidates as cand
-from tailgraph.api.candidates import Candidate, ExpansionLimits
-from tailgraph.api.recommender import Profile
-from tailgraph.api.schemas import ProfileRequest
+from tailgraph.api.candidates import Candidate, ExpansionLimits, TitleCache
+from tailgraph.api.prometheus import Metrics
+from tailgraph.api.recommender import Profile, Request, rank_profile
+from tailgraph.api.schemas import ProfileRequest, Recommendations
 from tailgraph.api.scoring import Scorer
 from tailgraph.api.text_index import TextIndex
+from tailgraph.api.vector_source import VectorSource
 from tailgraph.errors import DataValidationError, NotFoundError
 from tailgraph.graph.store import GraphStore
 
@@ -66,3 +69,22 @@ def anonymous_profile(
         exclude=frozenset(given),
         proposed=proposed,
     )
+
+
+def recommend_visitor(
+    store: GraphStore,
+    scorer: Scorer,
+    texts: TextIndex,
+    body: ProfileRequest,
+    limits: ExpansionLimits,
+    vectors: VectorSource | None = None,
+    metrics: Metrics | None = None,
+    titles: TitleCache | None = None,
+) -> Recommendations:
+    """Top-``k`` items for the visitor, through the same pipeline as a stored user's."""
+    if body.entity_id is not None:
+        cand.require_entities(store, [body.entity_id])
+    profile = anonymous_profile(store, scorer, texts, body, limits)
+    sources = tuple(body.sources or cand.SELECTABLE)
+    request = Request(body.k, body.tail_weight, sources, body.entity_id)
+    return rank_profile(store, scorer, profile, request, limits, vectors, metrics, titles)

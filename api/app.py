@@ -12,17 +12,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from tailgraph.api import (
-    explore,
-    routes_health,
-    routes_items,
-    routes_recommendations,
-    routes_users,
-)
 from tailgraph.api.candidates import ExpansionLimits
 from tailgraph.api.deps import ServiceState
 from tailgraph.api.errors import install_error_handlers
-from tailgraph.api.metrics import MetricsMiddleware
+from tailgraph.api.prometheus import MetricsMiddleware
+from tailgraph.api.routes import explore, health, items, recommendations, users
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.store import GraphStore
 from tailgraph.settings import Settings, get_settings
@@ -80,9 +74,9 @@ def create_app(
     app.add_middleware(
         MetricsMiddleware, metrics=state.metrics, default_version=state.default_version
     )
-    app.include_router(routes_health.router)
-    app.include_router(routes_users.router)
-    app.include_router(routes_items.router)
-    app.include_router(routes_recommendations.router)
+    app.include_router(health.router)
+    app.include_router(users.router)
+    app.include_router(items.router)
+    app.include_router(recommendations.router)
     app.include_router(explore.router)  # page public; its JSON routes require the key
     return app

@@ -25,8 +25,7 @@ _scheme = APIKeyHeader(
 
 def require_api_key(request: Request, key: Annotated[str | None, Security(_scheme)] = None) -> None:
     """Pass when authentication is off or ``key`` is accepted; 401 / 403 otherwise."""
-    service = getattr(request.app.state, "service", None)
-    accepted: list[str] = service.settings.api_keys if service is not None else []
+    accepted: list[str] = request.app.state.service.settings.api_keys
     if not accepted:
         return
     if not key:

@@ -3,7 +3,8 @@ and the KG-entity filter.
 
 Every query is a file in ``cypher/`` and runs read-only with ids passed as ``$parameters``.
 Fan-out is capped at each hop (:class:`ExpansionLimits`) so a hub item or hub entity costs the
-same as any other.
+same as any other. A model saved with item neighbours (:mod:`tailgraph.gnn.neighbours`) serves
+the collaborative and knowledge sources from them instead, one lookup per seed.
 """
 
 from __future__ import annotations
@@ -12,15 +13,11 @@ import math
 import time
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
-from tailgraph import cypher
-from tailgraph.api.neighbours import ItemNeighbours
 from tailgraph.errors import NotFoundError
-from tailgraph.graph.store import GraphStore, Row
+from tailgraph.gnn.neighbours import COLLABORATIVE, KNOWLEDGE, ItemNeighbours
+from tailgraph.graph.store import GraphStore, Row, run_query
 
-COLLABORATIVE = "collaborative"
-KNOWLEDGE = "knowledge"
 VECTOR = "vector"
 TAIL = "tail"
 TEXT = "text"
@@ -94,14 +91,9 @@ class Candidate:
         return [source for source in SOURCE_ORDER if source in self.support]
 
 
-def read(store: GraphStore, name: str, parameters: Mapping[str, Any]) -> list[Row]:
-    """Run the read-only query ``cypher/<name>.cypher``."""
-    return store.run(cypher.load(name), parameters, read_only=True)
-
-
 def user_history(store: GraphStore, user_id: str) -> UserHistory:
     """The user's interactions; NotFoundError when no such user is in the graph."""
-    rows = read(store, "user_history", {"user_id": user_id})
+    rows = run_query(store, "user_history", {"user_id": user_id}, read_only=True)
     if not rows:
         raise NotFoundError(f"user {user_id!r} not found")
     latest: dict[str, HistoryItem] = {}
@@ -118,25 +110,6 @@ def user_history(store: GraphStore, user_id: str) -> UserHistory:
         if previous is None or (item.ts or -math.inf) > (previous.ts or -math.inf):
             latest[item.item_id] = item
     return UserHistory(user_id, tuple(latest.values()))
-
-
-def expand(
-    store: GraphStore,
-    history: UserHistory,
-    limits: ExpansionLimits,
-    *,
-    exclude_seen: bool = True,
-    sources: Iterable[str] = (COLLABORATIVE, KNOWLEDGE),
-) -> dict[str, Candidate]:
-    """Collaborative and knowledge candidates for a user, merged by item id."""
-    return expand_seeds(
-        store,
-        history.user_id,
-        history.seeds(limits.max_seeds),
-        limits,
-        exclude_seen=exclude_seen,
-        sources=sources,
-    )
 
 
 def expand_seeds(
@@ -181,37 +154,27 @@ def expand_seeds(
         "exclude_seen": exclude_seen,
         "exclude": list(exclude),
     }
-    results: list[tuple[str, list[Row]]] = []
-    if COLLABORATIVE in wanted:
-        results.append(
-            (
-                COLLABORATIVE,
-                read(
-                    store,
-                    "candidates_collaborative",
-                    {
-                        **common,
-                        "max_co_users": limits.max_co_users,
-                        "max_items_per_co_user": limits.max_items_per_co_user,
-                    },
-                ),
-            )
-        )
-    if KNOWLEDGE in wanted:
-        results.append(
-            (
-                KNOWLEDGE,
-                read(
-                    store,
-                    "candidates_knowledge",
-                    {
-                        **common,
-                        "max_entities_per_seed": limits.max_entities_per_seed,
-                        "max_items_per_entity": limits.max_items_per_entity,
-                    },
-                ),
-            )
-        )
+    queries = {
+        COLLABORATIVE: (
+            "candidates_collaborative",
+            {
+                "max_co_users": limits.max_co_users,
+                "max_items_per_co_user": limits.max_items_per_co_user,
+            },
+        ),
+        KNOWLEDGE: (
+            "candidates_knowledge",
+            {
+                "max_entities_per_seed": limits.max_entities_per_seed,
+                "max_items_per_entity": limits.max_items_per_entity,
+            },
+        ),
+    }
+    results = [
+        (source, run_query(store, name, {**common, **hops}, read_only=True))
+        for source, (name, hops) in queries.items()
+        if source in wanted
+    ]
     merged: dict[str, Candidate] = {}
     for source, rows in results:
         for row in rows:
@@ -225,7 +188,8 @@ def require_entities(store: GraphStore, entity_ids: Iterable[str]) -> None:
     ids = list(dict.fromkeys(entity_ids))
     if not ids:
         return
-    found = {str(r["entity_id"]) for r in read(store, "entity_exists", {"entity_ids": ids})}
+    rows = run_query(store, "entity_exists", {"entity_ids": ids}, read_only=True)
+    found = {str(row["entity_id"]) for row in rows}
     missing = [entity_id for entity_id in ids if entity_id not in found]
     if len(missing) == 1:
         raise NotFoundError(f"entity {missing[0]!r} not found")
@@ -238,13 +202,15 @@ def linked_to_entity(store: GraphStore, item_ids: Iterable[str], entity_id: str)
     ids = list(dict.fromkeys(item_ids))
     if not ids:
         return set()
-    rows = read(store, "item_entity_filter", {"item_ids": ids, "entity_id": entity_id})
+    parameters = {"item_ids": ids, "entity_id": entity_id}
+    rows = run_query(store, "item_entity_filter", parameters, read_only=True)
     return {str(row["item_id"]) for row in rows}
 
 
 def entity_items(store: GraphStore, entity_id: str, limit: int) -> list[str]:
     """Up to ``limit`` items linked to the KG entity (the catalogue fill under a filter)."""
-    rows = read(store, "entity_items", {"entity_id": entity_id, "limit": limit})
+    parameters = {"entity_id": entity_id, "limit": limit}
+    rows = run_query(store, "entity_items", parameters, read_only=True)
     return [str(row["item_id"]) for row in rows]
 
 
@@ -253,7 +219,7 @@ def item_titles(store: GraphStore, item_ids: Iterable[str]) -> dict[str, str | N
     ids = list(dict.fromkeys(item_ids))
     if not ids:
         return {}
-    rows = read(store, "item_titles", {"item_ids": ids})
+    rows = run_query(store, "item_titles", {"item_ids": ids}, read_only=True)
     return {str(row["item_id"]): row["title"] for row in rows}
 
 
@@ -288,10 +254,11 @@ class TitleCache:
 
 def kg_paths(store: GraphStore, user_id: str, item_id: str, limits: ExpansionLimits) -> list[Row]:
     """KG paths from the user's items through a shared entity to ``item_id`` (bounded)."""
-    return read(
+    return run_query(
         store,
         "user_item_paths",
         {"user_id": user_id, "item_id": item_id, "max_paths": limits.max_paths},
+        read_only=True,
     )
 
 
@@ -299,10 +266,11 @@ def co_users(
     store: GraphStore, user_id: str, item_id: str, limits: ExpansionLimits
 ) -> tuple[int, int]:
     """(co-users, raters examined): raters of ``item_id`` who share an item with the user."""
-    rows = read(
+    rows = run_query(
         store,
         "user_item_co_users",
         {"user_id": user_id, "item_id": item_id, "max_raters": limits.max_raters},
+        read_only=True,
     )
     if not rows:
         return 0, 0

@@ -12,15 +12,15 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 
 from tailgraph.api.candidates import ExpansionLimits, TitleCache
 from tailgraph.api.errors import RETRY_AFTER_SECONDS
-from tailgraph.api.metrics import Metrics
 from tailgraph.api.model_registry import ModelRegistry
+from tailgraph.api.prometheus import Metrics
+from tailgraph.api.schemas import Readiness
 from tailgraph.api.scoring import Scorer
 from tailgraph.api.text_index import TextIndex
 from tailgraph.api.vector_source import VectorSource
@@ -28,11 +28,6 @@ from tailgraph.errors import ArtefactError, StoreUnavailableError, TailGraphErro
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.store import GraphStore
 from tailgraph.settings import Settings
-
-
-def model_directory(settings: Settings) -> Path:
-    """Where serving loads the default model from: ``<artefacts_dir>/current``."""
-    return settings.artefacts_dir / "current"
 
 
 def _encoder_factory(settings: Settings) -> Callable[[], object]:
@@ -100,14 +95,33 @@ class ServiceState:
         """The named (default: default) model; loads it on first use (ArtefactError if absent)."""
         return self.models.get(name)
 
-    @property
-    def model_loaded(self) -> bool:
-        return self.models.loaded() is not None
-
     def default_version(self) -> str | None:
         """Version of the default model if it is loaded (never loads it)."""
         scorer = self.models.loaded()
         return scorer.version if scorer is not None else None
+
+    def readiness(self) -> Readiness:
+        """Whether the store answers and the default model loads (loading it if need be)."""
+        problems: list[str] = []
+        store_ok = False
+        try:
+            store_ok = self.store().ping()
+            if not store_ok:
+                problems.append("the graph store does not answer")
+        except StoreUnavailableError as e:
+            problems.append(str(e))
+        version = None
+        try:
+            version = self.scorer().version
+        except ArtefactError as e:
+            problems.append(str(e))
+        return Readiness(
+            status="ready" if not problems else "not_ready",
+            store=store_ok,
+            model=version is not None,
+            model_version=version,
+            detail="; ".join(problems) or None,
+        )
 
     def warm_up(self) -> list[str]:
         """Try to open the store and load the default model now; return what failed."""

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import time
 
-from tailgraph import cypher
-from tailgraph.api.candidates import item_titles, read
+from tailgraph.api.candidates import item_titles
 from tailgraph.api.schemas import InteractionBatch, InteractionsRecorded
 from tailgraph.errors import NotFoundError
-from tailgraph.graph.store import GraphStore
+from tailgraph.graph.store import GraphStore, run_query
 
 
 def record_interactions(store: GraphStore, batch: InteractionBatch) -> InteractionsRecorded:
@@ -27,9 +26,10 @@ def record_interactions(store: GraphStore, batch: InteractionBatch) -> Interacti
     if missing:
         raise NotFoundError(f"items not found: {', '.join(repr(m) for m in missing[:10])}")
     users = list(dict.fromkeys(i.user_id for i in batch.interactions))
-    existing = {row["user_id"] for row in read(store, "user_ids_existing", {"user_ids": users})}
+    rows = run_query(store, "user_ids_existing", {"user_ids": users}, read_only=True)
+    existing = {row["user_id"] for row in rows}
     now = time.time()
-    rows = [
+    batch_rows = [
         {
             "user": i.user_id,
             "item": i.item_id,
@@ -38,7 +38,7 @@ def record_interactions(store: GraphStore, batch: InteractionBatch) -> Interacti
         }
         for i in batch.interactions
     ]
-    result = store.run(cypher.load("user_record_interactions"), {"rows": rows, "recorded": now})
+    result = run_query(store, "user_record_interactions", {"rows": batch_rows, "recorded": now})
     return InteractionsRecorded(
         written=int(result[0]["written"]) if result else 0,
         users_created=len([u for u in users if u not in existing]),
@@ -52,7 +52,7 @@ def delete_user(store: GraphStore, user_id: str) -> int:
     was trained on stays in the model file until the next training run, but is never served:
     every user endpoint first looks the user up in the graph.
     """
-    rows = store.run(cypher.load("user_delete"), {"user_id": user_id})
+    rows = run_query(store, "user_delete", {"user_id": user_id})
     if not rows:
         raise NotFoundError(f"user {user_id!r} not found")
     return int(rows[0]["relationships"] or 0)

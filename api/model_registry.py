@@ -14,9 +14,10 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from tailgraph.api import neighbours
+from tailgraph.api.schemas import ModelInfo, ModelList
 from tailgraph.api.scoring import Scorer
 from tailgraph.errors import ConfigurationError, NotFoundError
+from tailgraph.gnn import neighbours
 from tailgraph.gnn.artefacts import LearnedEmbeddings, load_embeddings
 from tailgraph.settings import Settings
 
@@ -101,3 +102,19 @@ class ModelRegistry:
 
     def all_loaded(self) -> list[Scorer]:
         return list(self._scorers.values())
+
+    def describe(self) -> ModelList:
+        """Every configured model, whether it is loaded and, if so, what it is (never loads)."""
+        out = []
+        for name in self.names:
+            scorer = self.loaded(name)
+            out.append(
+                ModelInfo(
+                    name=name,
+                    default=name == self.default,
+                    loaded=scorer is not None,
+                    model=scorer.model_name if scorer else None,
+                    version=scorer.version if scorer else None,
+                )
+            )
+        return ModelList(models=out)

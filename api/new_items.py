@@ -1,21 +1,12 @@
-"""``POST /items``: add an item with KG links and give it an inductive vector at once.
+"""``POST /items``: add an item with KG links and give it a vector at once, so it can be
+recommended before the next training run.
 
-Inductive vector: TailGNN's neighbour transfer (:mod:`tailgraph.gnn.models.neighbour_transfer`),
-the path the model itself takes for items without interactions, over the vectors the loaded
-model serves:
-
-    candidates = the items nearest by BERT text (top ``max_text_neighbours``, cosine > 0)
-                 + the items sharing its KG entities (``max_neighbours_per_entity`` per entity)
-    sim(j)     = (1 - a) cos(text, t_j) + a cos(entity links, j's entity links)
-    vector     = s x the length-restored softmax(sim / τ) mix of the best ``NEIGHBOURS``
-                 candidates, s the model's tuned ``transfer_scale`` (1 for other models)
-
-Two differences from training time, both bounded reads: candidates come from the text top-k and
-the capped KG neighbourhood rather than every item, and they are any item the model has a vector
-for (an item borrowed from earlier included). With no candidate of positive similarity the item
-is stored but the model cannot score it until retraining (``none``). The requesting model's
-vector is written as the node's ``embedding`` (so the vector index can propose it); every loaded
-model gets one in memory. Models loaded later treat the item as unknown until retraining.
+The vector is TailGNN's neighbour transfer (:mod:`tailgraph.gnn.transfer`, what the model itself
+does for items without interactions) over the loaded model's vectors. The candidates it borrows
+from are bounded reads: the items nearest by BERT text and those sharing its KG entities (capped
+per entity). With no candidate of positive similarity the item is stored but cannot be scored
+until retraining (``none``). The requesting model's vector is also written as the node's
+``embedding`` (for the vector index); the other loaded models get theirs in memory only.
 """
 
 from __future__ import annotations
@@ -23,9 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-import torch
 
-from tailgraph import cypher
 from tailgraph.api import candidates as cand
 from tailgraph.api.candidates import ExpansionLimits
 from tailgraph.api.schemas import EmbeddingKind, ItemCreated, NewItem
@@ -34,41 +23,34 @@ from tailgraph.api.text_index import TextIndex
 from tailgraph.encoders.cache import text_hash
 from tailgraph.encoders.text import item_text
 from tailgraph.errors import ConflictError, DataValidationError
-from tailgraph.gnn.models.neighbour_transfer import (
-    KG_WEIGHT,
-    NEIGHBOURS,
-    TEMPERATURE,
-    borrow,
-    entity_weights,
-)
+from tailgraph.gnn.transfer import entity_weights, transfer
 from tailgraph.graph.dialect import check_identifier
-from tailgraph.graph.records import INTERACTED, RECOMMENDED
-from tailgraph.graph.store import GraphStore
-
-_NOT_KG = frozenset({INTERACTED, RECOMMENDED})
+from tailgraph.graph.records import NON_KG_TYPES
+from tailgraph.graph.store import GraphStore, run_query
+from tailgraph.graph.writeback import write_embeddings
 
 
 def kg_relation_types(store: GraphStore) -> frozenset[str]:
     """The validated set: relationship types present in the graph, minus non-KG ones."""
-    rows = cand.read(store, "item_relation_types", {})
-    return frozenset(str(row["type"]) for row in rows) - _NOT_KG
+    rows = run_query(store, "item_relation_types", read_only=True)
+    return frozenset(str(row["type"]) for row in rows) - NON_KG_TYPES
 
 
 def kg_similarities(
     store: GraphStore, item_id: str, entity_ids: list[str], candidates: list[str]
 ) -> np.ndarray:
     """Cosine of the new item's weighted entity links with each candidate's (zeros without
-    links); weights :func:`~tailgraph.gnn.models.neighbour_transfer.entity_weights`."""
+    links); weights :func:`~tailgraph.gnn.transfer.entity_weights`."""
     similarity = np.zeros(len(candidates), dtype=np.float32)
     if not entity_ids or not candidates:
         return similarity
     links: dict[str, set[str]] = defaultdict(set)
-    for row in cand.read(store, "item_entity_links", {"item_ids": candidates}):
+    for row in run_query(store, "item_entity_links", {"item_ids": candidates}, read_only=True):
         links[str(row["item_id"])].add(str(row["entity_id"]))
     entities = sorted(set(entity_ids).union(*links.values()))
     degree = {e: 0 for e in entities}
     parameters = {"entity_ids": entities, "item_id": item_id}
-    for row in cand.read(store, "entity_item_degrees", parameters):
+    for row in run_query(store, "entity_item_degrees", parameters, read_only=True):
         degree[str(row["entity_id"])] = int(row["degree"])
     weights = entity_weights(np.array([degree[e] for e in entities]))
     weight = dict(zip(entities, weights.tolist(), strict=True))
@@ -98,7 +80,7 @@ def inductive_vector(
     text_ids = [i for i, _ in matches]
     shared: list[str] = []
     if entity_ids:
-        rows = cand.read(
+        rows = run_query(
             store,
             "item_entity_neighbours",
             {
@@ -106,6 +88,7 @@ def inductive_vector(
                 "item_id": item_id,
                 "per_entity": limits.max_neighbours_per_entity,
             },
+            read_only=True,
         )
         shared = [i for i in dict.fromkeys(str(r["item_id"]) for r in rows) if scorer.has_item(i)]
     candidates = list(dict.fromkeys([*text_ids, *shared]))
@@ -113,14 +96,11 @@ def inductive_vector(
         return None, "none", text_ids
     by_text = texts.cosines(store, text_vector, candidates).clip(min=0.0)
     by_kg = kg_similarities(store, item_id, entity_ids, candidates)
-    similarity = (1.0 - KG_WEIGHT) * by_text + KG_WEIGHT * by_kg
-    best = np.argsort(-similarity, kind="stable")[:NEIGHBOURS]
-    best = best[similarity[best] > 0]
-    if not len(best):
+    vector, best = transfer(
+        scorer.item_vectors(candidates), by_text, by_kg, scale=scorer.transfer_scale
+    )
+    if vector is None:
         return None, "none", text_ids
-    vectors = torch.from_numpy(scorer.item_vectors([candidates[b] for b in best]))
-    index, weights = torch.arange(len(best))[None], torch.from_numpy(similarity[best])[None]
-    vector = scorer.transfer_scale * borrow(vectors, index, weights, TEMPERATURE)[0].numpy()
     kinds: dict[tuple[bool, bool], EmbeddingKind] = {
         (True, True): "text+kg",
         (True, False): "text",
@@ -168,8 +148,9 @@ def add_item(
     text = item_text(props) or body.title
     text_vector = texts.encode([text])[0]
     model_id = getattr(texts.encoder, "model_id", "")
-    store.run(
-        cypher.render("item_create", store.dialect),
+    run_query(
+        store,
+        "item_create",
         {
             "item_id": body.item_id,
             "props": props,
@@ -179,17 +160,19 @@ def add_item(
     )
     written = 0
     for rel_type, ids in by_type.items():
-        name_rows = store.run(
-            cypher.render("item_relation_name", store.dialect, allowed=allowed, rel_type=rel_type),
-            read_only=True,
+        name_rows = run_query(
+            store, "item_relation_name", read_only=True, allowed=allowed, rel_type=rel_type
         )
-        result = store.run(
-            cypher.render("item_link_entities", store.dialect, allowed=allowed, rel_type=rel_type),
+        result = run_query(
+            store,
+            "item_link_entities",
             {
                 "item_id": body.item_id,
                 "entity_ids": list(dict.fromkeys(ids)),
                 "relation": name_rows[0]["relation"] if name_rows else None,
             },
+            allowed=allowed,
+            rel_type=rel_type,
         )
         written += int(result[0]["written"]) if result else 0
 
@@ -198,10 +181,7 @@ def add_item(
     )
     if vector is not None:
         scorer.add_item(body.item_id, vector)
-        store.run(
-            cypher.render("write_embeddings", store.dialect, label="Item"),
-            {"rows": [{"id": body.item_id, "vector": [float(x) for x in vector]}]},
-        )
+        write_embeddings(store, "Item", [body.item_id], vector[None])
     for other in others:
         if other is scorer or other.has_item(body.item_id):
             continue

@@ -1,4 +1,5 @@
-"""A small in-process Prometheus registry and the ASGI middleware that feeds it.
+"""Prometheus metrics of the service: a small in-process registry and the ASGI middleware that
+feeds it (served at ``/metrics``).
 
 Declared metrics (one registry per app, no global state):
 
@@ -57,9 +58,6 @@ class Counter:
         with self._lock:
             self._values[key] = self._values.get(key, 0.0) + amount
 
-    def value(self, **labels: str) -> float:
-        return self._values.get(tuple((n, str(labels[n])) for n in self.label_names), 0.0)
-
     def render(self) -> list[str]:
         with self._lock:
             items = sorted(self._values.items())
@@ -88,10 +86,6 @@ class Histogram:
                     state[i] += 1
             state[-2] += value
             state[-1] += 1
-
-    def count(self, **labels: str) -> float:
-        state = self._values.get(tuple((n, str(labels[n])) for n in self.label_names))
-        return state[-1] if state else 0.0
 
     def render(self) -> list[str]:
         with self._lock:

@@ -16,8 +16,7 @@ import numpy as np
 
 from tailgraph.api import candidates as cand
 from tailgraph.api.candidates import Candidate, ExpansionLimits, TitleCache
-from tailgraph.api.metrics import Metrics
-from tailgraph.api.rerank import rank, tail_adjusted
+from tailgraph.api.prometheus import Metrics
 from tailgraph.api.schemas import (
     Explanation,
     KGPath,
@@ -30,6 +29,7 @@ from tailgraph.api.schemas import (
 from tailgraph.api.scoring import Scorer
 from tailgraph.api.vector_source import VectorSource
 from tailgraph.errors import ConflictError, NotFoundError
+from tailgraph.gnn.tail import rerank
 from tailgraph.graph.store import GraphStore
 
 
@@ -173,8 +173,8 @@ def rank_profile(
         pool[item_id] = Candidate(item_id, {cand.CATALOGUE: 0})
     ids = list(pool)
     model_scores = scorer.score(profile.vector, ids)
-    adjusted = tail_adjusted(model_scores, scorer.penalty(ids), request.tail_weight)
-    order = rank(ids, adjusted)[: request.k]
+    adjusted = rerank(model_scores, scorer.penalty(ids), request.tail_weight)
+    order = _rank(ids, adjusted)[: request.k]
     shown = [ids[i] for i in order]
     named = titles.get(store, shown) if titles is not None else cand.item_titles(store, shown)
     items = [
@@ -219,7 +219,12 @@ def _fill(
         if item_id not in exclude and scorer.has_item(item_id)
     ]
     scores = scorer.score(profile.vector, members)
-    return [members[i] for i in rank(members, scores)[:missing]]
+    return [members[i] for i in _rank(members, scores)[:missing]]
+
+
+def _rank(item_ids: list[str], scores: np.ndarray) -> list[int]:
+    """Positions of ``item_ids`` by score descending, ties by item id (deterministic)."""
+    return sorted(range(len(item_ids)), key=lambda i: (-float(scores[i]), item_ids[i]))
 
 
 def similar_items(store: GraphStore, scorer: Scorer, item_id: str, k: int) -> SimilarItems:

@@ -190,3 +190,64 @@ class ItemCreated(BaseModel):
     text_neighbours: list[str] = Field(
         description="Trained items whose text is closest (they shaped the vector)."
     )
+
+
+# -- /explore: a neighbourhood drawn as nodes and edges ------------------------------------------
+
+ExploreKind = Literal["user", "item"]
+"""What ``/explore/graph`` can centre on."""
+
+Scalar = str | int | float | bool | None
+PropValue = Scalar | list[Scalar]
+
+
+class SearchHit(BaseModel):
+    """One user or item matching the search text."""
+
+    kind: ExploreKind
+    id: str = Field(description="the node's id in the store")
+    label: str = Field(description="caption: an item's title, a user's id")
+
+
+class SearchResponse(BaseModel):
+    query: str
+    hits: list[SearchHit]
+
+
+class GraphNode(BaseModel):
+    """A node of the drawn neighbourhood; ``id`` is unique across labels (``item:42``)."""
+
+    id: str
+    kind: Literal["user", "item", "entity"]
+    key: str = Field(description="the node's id in the store")
+    label: str = Field(description="caption")
+    role: Literal["center", "interacted", "recommended", "user", "entity", "similar"]
+    props: dict[str, PropValue] = Field(default_factory=dict)
+
+
+class GraphEdge(BaseModel):
+    """A relationship; ``type`` is INTERACTED, RECOMMENDED, SIMILAR or a KG relationship type."""
+
+    id: str
+    source: str
+    target: str
+    type: str
+    path: bool = Field(False, description="part of a recommendation's explanation path")
+    props: dict[str, PropValue] = Field(default_factory=dict)
+
+
+class ExplanationPath(BaseModel):
+    """recommended item -[item_type]- entity -[via_type]- an item the user interacted with."""
+
+    item: str
+    entity: str
+    via: str
+    item_type: str
+    via_type: str
+
+
+class ExploreGraph(BaseModel):
+    center: str
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    paths: list[ExplanationPath] = Field(default_factory=list)

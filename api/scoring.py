@@ -16,7 +16,6 @@ never see a half-updated catalogue.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -24,14 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tailgraph.api.neighbours import ItemNeighbours
-from tailgraph.api.rerank import popularity_penalty
 from tailgraph.api.schemas import UserVectorKind
 from tailgraph.errors import ArtefactError, ConflictError
 from tailgraph.gnn.artefacts import LearnedEmbeddings
+from tailgraph.gnn.neighbours import ItemNeighbours
+from tailgraph.gnn.tail import popularity_penalty, tail_items
 
 FOLD_IN_PRIOR = 5.0  # new interactions that weigh as much as the learned user vector
-HEAD_SHARE = 0.2  # most popular share of training items; the rest is the long tail
 
 
 @dataclass(frozen=True)
@@ -44,15 +42,11 @@ class _Catalogue:
     unit: np.ndarray  # (I, d) rows L2-normalised
     popularity: np.ndarray  # (I,) training interactions
     penalty: np.ndarray  # (I,) normalised log popularity in [0, 1]
-    tail: np.ndarray  # (I,) bool: outside the most popular HEAD_SHARE of items
+    tail: np.ndarray  # (I,) bool: the long tail as gnn.tail defines it (added items: tail)
 
     @classmethod
     def build(cls, item_ids: Sequence[str], item: np.ndarray, popularity: np.ndarray) -> _Catalogue:
         norms = np.linalg.norm(item, axis=1, keepdims=True)
-        head = math.ceil(HEAD_SHARE * len(item_ids))
-        ranked = np.sort(popularity)[::-1]
-        threshold = ranked[head - 1] if head else np.inf
-        tail = (popularity < threshold) | (popularity <= 0)
         return cls(
             item_ids=tuple(item_ids),
             index={iid: row for row, iid in enumerate(item_ids)},
@@ -60,7 +54,7 @@ class _Catalogue:
             unit=item / np.where(norms > 0, norms, 1.0),
             popularity=popularity,
             penalty=popularity_penalty(popularity),
-            tail=tail,
+            tail=tail_items(popularity),
         )
 
 
@@ -93,7 +87,6 @@ class Scorer:
         self.version = embeddings.version
         self.dimension = int(item.shape[1])
         self.trained_at = trained_at if trained_at is not None else time.time()
-        self.trained_items = frozenset(embeddings.item_ids)
         # length factor for vectors borrowed by items added later (TailGNN's s; 1 otherwise)
         self.transfer_scale = float(embeddings.extra.get("transfer_scale", 1.0))
         self._user = user
@@ -102,14 +95,6 @@ class Scorer:
         self._write_lock = threading.Lock()
         # precomputed item neighbours by candidate source (collaborative / knowledge), if any
         self.neighbours: dict[str, ItemNeighbours] = dict(neighbours or {})
-
-    @property
-    def item_ids(self) -> tuple[str, ...]:
-        return self._catalogue.item_ids
-
-    @property
-    def tail_penalty(self) -> np.ndarray:
-        return self._catalogue.penalty
 
     def has_item(self, item_id: str) -> bool:
         return item_id in self._catalogue.index
@@ -158,7 +143,7 @@ class Scorer:
         return self._catalogue.item[self.item_rows(item_ids)] @ vector
 
     def penalty(self, item_ids: Sequence[str]) -> np.ndarray:
-        """Normalised log training popularity of each item (see :mod:`tailgraph.api.rerank`)."""
+        """Normalised log training popularity of each item (see :mod:`tailgraph.gnn.tail`)."""
         if not item_ids:
             return np.zeros(0)
         return self._catalogue.penalty[self.item_rows(item_ids)]

@@ -1,21 +1,20 @@
 """Free text -> items: the BERT encoder (loaded once, lazily) and the items' text embeddings.
 
 Matching is done in memory: the ``textEmbedding`` of every item is read from the store once
-(keyset-paged) into a unit-norm matrix, and a query text's nearest items are a matrix product.
-At 384 floats per item that is ~1.5 MB per thousand items, and it needs no vector index.
-Items added through ``POST /items`` are appended as they are created; items loaded by other
-processes after the first read appear after a restart (or :meth:`TextIndex.refresh`).
+(keyset-paged) into a unit-norm matrix, and a query text's nearest items are a matrix product,
+so no vector index is needed. Items added through ``POST /items`` are appended as they are
+created; items loaded by other processes after the first read appear after a restart.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
 import numpy as np
 
-from tailgraph import cypher
-from tailgraph.graph.store import GraphStore
+from tailgraph.graph.store import GraphStore, run_query
 
 PAGE_SIZE = 2000
 
@@ -31,8 +30,9 @@ class TextIndex:
         self._lock = threading.Lock()
 
     @property
-    def encoder(self):  # noqa: ANN201 - a TextEncoder (imported lazily: transformers is heavy)
-        """The text encoder, loaded on first use (ConfigurationError if it cannot be)."""
+    def encoder(self) -> Any:
+        """The text encoder (a ``TextEncoder``, imported lazily: transformers is heavy), loaded
+        on first use (ConfigurationError if it cannot be)."""
         if self._encoder is None:
             with self._lock:
                 if self._encoder is None:
@@ -41,19 +41,24 @@ class TextIndex:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-norm BERT vectors of ``texts``, shape (n, 384)."""
-        return self.encoder.encode(list(texts))  # type: ignore[attr-defined]
+        return self.encoder.encode(list(texts))
 
     def _load(self, store: GraphStore) -> tuple[list[str], np.ndarray]:
         if self._matrix is not None:
             return self._ids, self._matrix
         with self._lock:
             if self._matrix is None:
-                query = cypher.render("read_text_embeddings", store.dialect, label="Item")
                 ids: list[str] = []
                 vectors: list[list[float]] = []
                 after = ""
                 while True:
-                    rows = store.run(query, {"after": after, "limit": PAGE_SIZE}, read_only=True)
+                    rows = run_query(
+                        store,
+                        "read_text_embeddings",
+                        {"after": after, "limit": PAGE_SIZE},
+                        read_only=True,
+                        label="Item",
+                    )
                     for row in rows:
                         ids.append(str(row["id"]))
                         vectors.append(row["embedding"])
@@ -64,11 +69,6 @@ class TextIndex:
                 norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(ids) else 1.0
                 self._ids, self._matrix = ids, matrix / np.where(norms > 0, norms, 1.0)
             return self._ids, self._matrix
-
-    def refresh(self) -> None:
-        """Forget the matrix; the next query reads it from the store again."""
-        with self._lock:
-            self._ids, self._matrix = [], None
 
     def add(self, store: GraphStore, item_id: str, vector: np.ndarray) -> None:
         """Append a new item's text vector (after it was written to the store)."""

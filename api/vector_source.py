@@ -51,7 +51,7 @@ class VectorSource:
         with self._lock:
             self._checked = now
             try:
-                if dimension not in self._ensured and hasattr(store, "ensure_vector_index"):
+                if dimension not in self._ensured:
                     self._ensured.add(dimension)
                     store.ensure_vector_index(LABEL, PROPERTY, dimension)
                 self._ready = self._status_ready(store)

@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     finished: list[str] = []
     for seed in args.seeds:
         for protocol in args.protocols:
-            def export(seed: int, split, protocol: str = protocol) -> None:  # noqa: ANN001
+            def export(seed: int, split, protocol: str = protocol) -> None:
                 if (protocol, seed) in targets:
                     name = split_name(NAME, protocol, seed)
                     export_split(snapshot, split, targets[protocol, seed], name)

@@ -107,7 +107,7 @@ class TextEncoder:
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
             self._model = AutoModel.from_pretrained(self.path, local_files_only=True)
-        except Exception as e:  # noqa: BLE001 - transformers/safetensors raise many kinds
+        except Exception as e:  # transformers/safetensors raise many kinds
             raise ConfigurationError(
                 f"cannot load a text encoder from {str(self.path)!r}: {e}"
             ) from e

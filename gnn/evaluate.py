@@ -18,7 +18,6 @@ from tailgraph.gnn.split import InteractionSplit, sparse_users
 from tailgraph.gnn.tail import ScoreFn, head_items
 
 
-
 @dataclass
 class EvaluationResult:
     """Averages ``{"metric@K": value}``, the same per subset, and per-user values per subset."""

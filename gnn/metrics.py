@@ -11,13 +11,13 @@ head and tail), and the items' training popularity. *Head* and *tail* are
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from tailgraph.gnn.tail import head_items
+
 
 @dataclass
 class RankingContext:

@@ -9,8 +9,9 @@ graph reads thousands of rows per request (tens of milliseconds; more through a 
 
 Each item keeps its ``k`` best-scoring others; the cosine keeps hub items from topping every
 list. They are computed from the training run's :class:`GraphSnapshot` (:func:`from_snapshot`),
-so training reads the store once. A request's candidates are the union of its seeds' neighbours, support = the summed
-co-counts (co-users, or seed-entity paths, reaching the item), as the Cypher sources count.
+so training reads the store once. A request's candidates are the union of its seeds'
+neighbours, support = the summed co-counts (co-users, or seed-entity paths, reaching the
+item), as the Cypher sources count.
 
 Stored next to the model as ``neighbours.npz``: per kind ``<kind>_rows`` (I, k) int32 with -1
 padding and ``<kind>_counts`` (I, k) int32, plus ``item_ids``; loaded with that model.

@@ -134,7 +134,8 @@ def save_trained(
     metrics = save_run(
         directory, snapshot, run.split, run.config, run.result, run.model, run.version
     )
-    neighbours.save(directory, neighbours.from_snapshot(snapshot, neighbours_k))
+    if neighbours_k > 0:  # 0: none saved, the service expands candidates with Cypher instead
+        neighbours.save(directory, neighbours.from_snapshot(snapshot, neighbours_k))
     return metrics
 
 

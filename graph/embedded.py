@@ -143,7 +143,7 @@ class EmbeddedFalkorDB:
         try:
             client = self._client()
             client.execute_command("SHUTDOWN")
-        except Exception:  # noqa: BLE001 - a SHUTDOWN drops the connection by design
+        except Exception:  # a SHUTDOWN drops the connection by design
             pass
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -173,7 +173,7 @@ class EmbeddedFalkorDB:
         ]
         return "\n".join(lines) + "\n"
 
-    def _client(self):  # noqa: ANN202 - redis client type
+    def _client(self):
         """A one-shot admin connection; no retries (SHUTDOWN removes the socket on purpose)."""
         import redis
         from redis.backoff import NoBackoff
@@ -190,7 +190,7 @@ class EmbeddedFalkorDB:
     def _ping(self) -> bool:
         try:
             return bool(self._client().ping())
-        except Exception:  # noqa: BLE001 - any failure means "not answering"
+        except Exception:  # any failure means "not answering"
             return False
 
     def _log_tail(self, lines: int = 10) -> str:

@@ -76,7 +76,7 @@ class FalkorDBStore:
     def ping(self) -> bool:
         try:
             return bool(self._client.connection.ping())
-        except Exception:  # noqa: BLE001 - any failure means unreachable
+        except Exception:  # any failure means unreachable
             return False
 
     def ensure_unique_id(self, label: str) -> None:
@@ -91,7 +91,7 @@ class FalkorDBStore:
                 self.run(statement)
         try:
             self._graph.create_node_unique_constraint(label, "id")
-        except Exception as e:  # noqa: BLE001 - mapped below
+        except Exception as e:  # mapped below
             if "already exists" not in str(e):
                 raise QueryError(f"could not create unique constraint on {label}.id: {e}") from e
 
@@ -116,19 +116,19 @@ class FalkorDBStore:
     def list_constraints(self) -> list[dict[str, Any]]:
         try:
             return list(self._graph.list_constraints())
-        except Exception:  # noqa: BLE001 - an empty graph has no constraints yet
+        except Exception:  # an empty graph has no constraints yet
             return []
 
     def clear(self) -> None:
         """Delete the whole graph (tests and ``ingest --replace``)."""
         try:
             self._graph.delete()
-        except Exception:  # noqa: BLE001 - deleting a graph that does not exist
+        except Exception:  # deleting a graph that does not exist
             pass
         self._graph = self._client.select_graph(self.graph_name)
 
     def close(self) -> None:
         try:
             self._client.connection.close()
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass

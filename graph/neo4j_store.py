@@ -61,7 +61,7 @@ class Neo4jStore:
     def ping(self) -> bool:
         try:
             self._driver.verify_connectivity()
-        except Exception:  # noqa: BLE001 - any failure means unreachable
+        except Exception:  # any failure means unreachable
             return False
         return True
 

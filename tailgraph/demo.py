@@ -134,7 +134,9 @@ def _print_metrics(by_model: dict[str, dict[str, float]]) -> None:
                "model and protocol run `tailgraph evaluate`)")
 
 
-def _print_samples(settings: Settings, store: GraphStore, users: tuple[str, ...] = ("1", "2")) -> None:
+def _print_samples(
+    settings: Settings, store: GraphStore, users: tuple[str, ...] = ("1", "2")
+) -> None:
     """Each sample user's top 5, as the recommendation endpoint would answer."""
     for user in users:
         typer.secho(f"\nuser {user}:", bold=True)

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def run_all():  # noqa: ANN201
+def run_all():
     spec = importlib.util.spec_from_file_location("run_all", ROOT / "bench/peers/run_all.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -27,7 +27,7 @@ def _option(command: list[str], name: str) -> str | None:
     return command[command.index(name) + 1] if name in command else None
 
 
-def test_budgets_become_run_recbole_commands(run_all, tmp_path: Path) -> None:  # noqa: ANN001
+def test_budgets_become_run_recbole_commands(run_all, tmp_path: Path) -> None:
     python, out = tmp_path / "python", tmp_path / "out.json"
     kgin_default = run_all.peer_command(python, tmp_path, "ml100k-cold-s2", "KGIN-lr1e-3", 2,
                                         out, 1)
@@ -40,7 +40,7 @@ def test_budgets_become_run_recbole_commands(run_all, tmp_path: Path) -> None:  
     assert _option(lightgcn, "--stopping-step") == "10"
 
 
-def test_results_are_relabelled_for_the_report(run_all, tmp_path: Path) -> None:  # noqa: ANN001
+def test_results_are_relabelled_for_the_report(run_all, tmp_path: Path) -> None:
     path = tmp_path / "r.json"
     path.write_text(json.dumps({"KGIN": {"topk": {"1": ["2"]}}}))
     run_all.relabel(path, "KGIN", "KGIN-lr1e-3")
@@ -49,7 +49,7 @@ def test_results_are_relabelled_for_the_report(run_all, tmp_path: Path) -> None:
     assert "KGIN-lr1e-3" in json.loads(path.read_text())
 
 
-def test_missing_splits_are_named(run_all, tmp_path: Path) -> None:  # noqa: ANN001
+def test_missing_splits_are_named(run_all, tmp_path: Path) -> None:
     (tmp_path / "ml100k-random-s1.json").write_text("{}")
     with pytest.raises(SystemExit, match="ml100k-cold-s1.json"):
         run_all.split_files(tmp_path, "ml100k", ["random", "cold"], [1])

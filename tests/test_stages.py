@@ -98,5 +98,6 @@ def test_snapshot_item_entity_links_are_the_graphs(trained) -> None:
     rows = store.run("MATCH (i:Item)--(e:Entity) RETURN DISTINCT i.id AS item, e.id AS entity")
     in_graph = {(r["item"], r["entity"]) for r in rows}
     items, entities = snapshot.item_entity_links()
-    found = {(snapshot.item_ids[i], snapshot.entity_ids[e]) for i, e in zip(items, entities)}
+    pairs = zip(items, entities, strict=True)
+    found = {(snapshot.item_ids[i], snapshot.entity_ids[e]) for i, e in pairs}
     assert found == in_graph and in_graph

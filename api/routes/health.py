@@ -6,9 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from tailgraph.api.deps import StateDep
-from tailgraph.api.metrics import CONTENT_TYPE
+from tailgraph.api.prometheus import CONTENT_TYPE
 from tailgraph.api.schemas import Health, Readiness
-from tailgraph.errors import ArtefactError, StoreUnavailableError
 
 router = APIRouter(tags=["health"])
 
@@ -25,27 +24,8 @@ def health() -> Health:
     responses={503: {"model": Readiness, "description": "Store unreachable or no model"}},
 )
 def ready(state: StateDep) -> Readiness | JSONResponse:
-    problems: list[str] = []
-    store_ok = False
-    try:
-        store_ok = state.store().ping()
-        if not store_ok:
-            problems.append("the graph store does not answer")
-    except StoreUnavailableError as e:
-        problems.append(str(e))
-    version = None
-    try:
-        version = state.scorer().version
-    except ArtefactError as e:
-        problems.append(str(e))
-    body = Readiness(
-        status="ready" if not problems else "not_ready",
-        store=store_ok,
-        model=version is not None,
-        model_version=version,
-        detail="; ".join(problems) or None,
-    )
-    if problems:
+    body = state.readiness()
+    if body.status != "ready":
         return JSONResponse(body.model_dump(), status_code=503)
     return body
 

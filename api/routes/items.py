@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from tailgraph.api import new_items, recommender
 from tailgraph.api.auth import AUTHENTICATED
 from tailgraph.api.deps import LimitsDep, ScorerDep, StateDep, StoreDep
-from tailgraph.api.routes_users import AUTH_ERRORS, BODY_ERRORS, ItemId
+from tailgraph.api.routes.common import AUTH_ERRORS, BODY_ERRORS, ItemId
 from tailgraph.api.schemas import ErrorBody, ItemCreated, NewItem, SimilarItems
 
 router = APIRouter(prefix="/items", tags=["items"], dependencies=AUTHENTICATED)

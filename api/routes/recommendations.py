@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tailgraph.api import interactions, recommender
-from tailgraph.api.anonymous import anonymous_profile
+from tailgraph.api import interactions
+from tailgraph.api.anonymous import recommend_visitor
 from tailgraph.api.auth import AUTHENTICATED
-from tailgraph.api.candidates import SELECTABLE, require_entities
 from tailgraph.api.deps import LimitsDep, ScorerDep, StateDep, StoreDep
-from tailgraph.api.routes_users import BODY_ERRORS
+from tailgraph.api.routes.common import BODY_ERRORS
 from tailgraph.api.schemas import (
     ErrorBody,
     InteractionBatch,
     InteractionsRecorded,
-    ModelInfo,
     ModelList,
     ProfileRequest,
     Recommendations,
@@ -44,14 +42,8 @@ router = APIRouter(tags=["recommendations"], dependencies=AUTHENTICATED)
 def anonymous_recommendations(
     body: ProfileRequest, state: StateDep, store: StoreDep, scorer: ScorerDep, limits: LimitsDep
 ) -> Recommendations:
-    if body.entity_id is not None:
-        require_entities(store, [body.entity_id])
-    profile = anonymous_profile(store, scorer, state.texts, body, limits)
-    request = recommender.Request(
-        body.k, body.tail_weight, tuple(body.sources or SELECTABLE), body.entity_id
-    )
-    return recommender.rank_profile(
-        store, scorer, profile, request, limits, state.vectors, state.metrics, state.titles
+    return recommend_visitor(
+        store, scorer, state.texts, body, limits, state.vectors, state.metrics, state.titles
     )
 
 
@@ -71,17 +63,4 @@ def record(body: InteractionBatch, store: StoreDep) -> InteractionsRecorded:
 
 @router.get("/models", summary="Models available for A/B tests (choose with model=/X-Model)")
 def models(state: StateDep) -> ModelList:
-    registry = state.models
-    out = []
-    for name in registry.names:
-        scorer = registry.loaded(name)
-        out.append(
-            ModelInfo(
-                name=name,
-                default=name == registry.default,
-                loaded=scorer is not None,
-                model=scorer.model_name if scorer else None,
-                version=scorer.version if scorer else None,
-            )
-        )
-    return ModelList(models=out)
+    return state.models.describe()

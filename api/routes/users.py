@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from tailgraph.api import interactions, recommender
 from tailgraph.api.auth import AUTHENTICATED
 from tailgraph.api.deps import LimitsDep, ScorerDep, StateDep, StoreDep
+from tailgraph.api.routes.common import AUTH_ERRORS, ID_PATTERN, ItemId, UserId
 from tailgraph.api.schemas import (
     ErrorBody,
     Explanation,
@@ -18,18 +19,6 @@ from tailgraph.api.schemas import (
 
 router = APIRouter(prefix="/users", tags=["users"], dependencies=AUTHENTICATED)
 
-ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
-UserId = Annotated[str, Path(min_length=1, max_length=512, pattern=ID_PATTERN)]
-ItemId = Annotated[str, Path(min_length=1, max_length=512, pattern=ID_PATTERN)]
-
-AUTH_ERRORS: dict[int | str, dict] = {
-    401: {"model": ErrorBody, "description": "X-API-Key missing (authentication is on)"},
-    403: {"model": ErrorBody, "description": "X-API-Key not accepted"},
-}
-BODY_ERRORS: dict[int | str, dict] = {
-    **AUTH_ERRORS,
-    400: {"model": ErrorBody, "description": "The body is not parseable JSON"},
-}
 _ERRORS: dict[int | str, dict] = {
     **AUTH_ERRORS,
     404: {"model": ErrorBody, "description": "Unknown user, item, entity or model"},
@@ -56,7 +45,7 @@ def recommendations(
             ge=0.0,
             le=1.0,
             description="Long-tail re-ranking strength: 0 = model order; 1 = the most popular "
-            "candidate can drop from first to last (see tailgraph.api.rerank)",
+            "candidate can drop from first to last (see tailgraph.gnn.tail)",
         ),
     ] = 0.0,
     exclude_seen: Annotated[

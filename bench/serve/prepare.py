@@ -7,9 +7,9 @@
 ``seen.json`` (each user's interacted items, for the in-memory baseline) and
 ``prepare.json`` (sizes, timings, the top item's interaction count). Model quality does not
 matter here: LightGCN, 3 epochs, big batches. No BERT encoding (text features are zeros);
-the serving path never reads them. Then the serving precompute step: top-K collaborative and
-knowledge item neighbours (``tailgraph.api.neighbours``) saved next to the model.
-``--neighbours-only`` runs just that step on an existing directory.
+the serving path never reads them. Then the serving neighbours: top-K collaborative and
+knowledge item neighbours (``tailgraph.gnn.neighbours``, from a snapshot of the store) saved
+next to the model. ``--neighbours-only`` runs just that step on an existing directory.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def env_for(directory: Path) -> dict[str, str]:
     }
 
 
-def compact(store) -> None:  # noqa: ANN001 - FalkorDBStore
+def compact(store) -> None:
     """Rewrite the append-only file so a restart loads a snapshot instead of replaying writes."""
     redis = store._client.connection
     redis.bgrewriteaof()
@@ -45,12 +45,13 @@ def compact(store) -> None:  # noqa: ANN001 - FalkorDBStore
             return
 
 
-def precompute_neighbours(store, directory: Path, k: int, record: dict) -> None:  # noqa: ANN001
-    """The serving precompute step: top-``k`` item neighbours next to the model."""
-    from tailgraph.api.neighbours import precompute
+def precompute_neighbours(store, directory: Path, k: int, record: dict) -> None:
+    """The serving neighbours: top-``k`` item neighbours of a store snapshot, next to the model."""
+    from tailgraph.gnn import neighbours
+    from tailgraph.graph.export import export_snapshot
 
     started = time.perf_counter()
-    precompute(store, directory, k)
+    neighbours.save(directory, neighbours.from_snapshot(export_snapshot(store), k))
     record["seconds"]["neighbours"] = round(time.perf_counter() - started, 1)
     print("neighbours", record["seconds"]["neighbours"], flush=True)
 
@@ -73,10 +74,12 @@ def main() -> None:
     torch.set_num_threads(1)
 
     from tailgraph.gnn.config import TrainConfig
-    from tailgraph.gnn.pipeline import train_from_store
+    from tailgraph.gnn.pipeline import save_trained, train_snapshot
     from tailgraph.graph import datasets
     from tailgraph.graph.connect import open_store
+    from tailgraph.graph.export import export_snapshot
     from tailgraph.graph.ingest import ingest
+    from tailgraph.graph.writeback import write_embeddings
     from tailgraph.settings import Settings
 
     record: dict = {"args": {k: str(v) for k, v in vars(args).items()}, "seconds": {}}
@@ -117,14 +120,20 @@ def main() -> None:
         started = time.perf_counter()
         config = TrainConfig(model="lightgcn", epochs=args.epochs, batch_size=65_536, lr=5e-3,
                              eval_every=args.epochs, subsets=())
-        result = train_from_store(store, config, settings.artefacts_dir / "current",
-                                  recommend_k=0, progress=False)
+        snapshot = export_snapshot(store)
+        result = train_snapshot(snapshot, config)
         record["seconds"]["train"] = round(time.perf_counter() - started, 1)
         record["version"] = result.version
         print("train", record["seconds"]["train"], result.version, flush=True)
-        if args.neighbours:
-            precompute_neighbours(store, settings.artefacts_dir / "current", args.neighbours,
-                                  record)
+        started = time.perf_counter()
+        save_trained(settings.artefacts_dir / "current", snapshot, result,
+                     neighbours_k=args.neighbours)
+        for label, ids, vectors in (
+            ("User", snapshot.user_ids, result.result.user_embeddings),
+            ("Item", snapshot.item_ids, result.result.item_embeddings),
+        ):
+            write_embeddings(store, label, ids, vectors)
+        record["seconds"]["neighbours"] = round(time.perf_counter() - started, 1)
         compact(store)
     finally:
         store.close()

@@ -39,7 +39,7 @@ def main() -> None:
     calls: collections.Counter[str] = collections.Counter()
     run = store.run
 
-    def timed(query, parameters=None, *, read_only=False):  # noqa: ANN001, ANN202
+    def timed(query, parameters=None, *, read_only=False):
         started = time.perf_counter()
         try:
             return run(query, parameters, read_only=read_only)

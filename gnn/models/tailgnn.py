@@ -30,8 +30,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from tailgraph.gnn.data import KGEdges
 from tailgraph.gnn import transfer as transfer_rule
+from tailgraph.gnn.data import KGEdges
 from tailgraph.gnn.models import neighbour_transfer
 from tailgraph.gnn.models.base import NodeType, Recommender
 from tailgraph.gnn.models.content_tower import ContentTower

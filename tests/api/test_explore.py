@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tailgraph.api.explore import LIBRARY_FILE, find_library, router
+from tailgraph.api.app import create_app
+from tailgraph.api.routes.explore import LIBRARY_FILE, find_library
 from tailgraph.graph.falkordb_store import FalkorDBStore
+from tailgraph.settings import Settings
 
 # Two users sharing Toy Story; u1 has two recommendations explained through KG entities.
 SAMPLE_GRAPH = """
@@ -44,12 +46,11 @@ INJECTIONS = [
 
 
 @pytest.fixture
-def client(store: FalkorDBStore) -> TestClient:
+def client(settings: Settings, store: FalkorDBStore) -> Iterator[TestClient]:
+    """The service over the sample graph (no trained model: /explore needs none)."""
     store.run(SAMPLE_GRAPH)
-    app = FastAPI()
-    app.state.store = store
-    app.include_router(router)
-    return TestClient(app)
+    with TestClient(create_app(settings, store=store)) as test_client:
+        yield test_client
 
 
 def _node_count(store: FalkorDBStore) -> int:
@@ -147,6 +148,8 @@ def test_unknown_id_and_kind_are_client_errors(client: TestClient) -> None:
     assert missing.json() == {"detail": "no user with id 'nobody'"}
     assert client.get("/explore/graph", params={"kind": "item", "id": "u1"}).status_code == 404
     assert client.get("/explore/graph", params={"kind": "entity", "id": "x"}).status_code == 422
+    assert client.get("/explore/graph", params={"kind": "user", "id": "u\x001"}).status_code == 422
+    assert client.get("/explore/search", params={"q": "\x00"}).status_code == 422
 
 
 @pytest.mark.parametrize("bad", INJECTIONS)
@@ -236,12 +239,14 @@ def test_find_library_looks_in_node_modules_layout(tmp_path: Path) -> None:
     )
 
 
-def test_missing_store_is_503() -> None:
-    app = FastAPI()
-    app.include_router(router)
-    response = TestClient(app).get("/explore/search", params={"q": "x"})
-    assert response.status_code == 503
-    assert "no graph store" in response.json()["detail"]
+def test_unreachable_store_is_503_with_retry_after(settings: Settings) -> None:
+    broken = settings.model_copy(update={"store": "neo4j", "neo4j_uri": None})
+    with TestClient(create_app(broken)) as client:
+        response = client.get("/explore/search", params={"q": "x"})
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "5"
+        assert "cannot open the graph store" in response.json()["detail"]
+        assert client.get("/explore").status_code == 200  # the page needs no store
 
 
 def test_shared_entities_win_and_inverse_relations_count_once(

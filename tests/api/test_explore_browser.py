@@ -21,9 +21,11 @@ import numpy as np
 import pytest
 from fastapi import FastAPI
 
-from tailgraph.api.explore import create_explore_app, find_library
+from tailgraph.api.app import create_app
+from tailgraph.api.routes.explore import find_library
 from tailgraph.graph.embedded import EmbeddedFalkorDB
 from tailgraph.graph.falkordb_store import FalkorDBStore
+from tailgraph.settings import Settings
 from tests.api.test_explore import SAMPLE_GRAPH
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,10 +33,11 @@ CHROMIUM = next(
     (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)),
     None,
 )
-ENV_SOCKET, ENV_PASSWORD, ENV_GRAPH = (
+ENV_SOCKET, ENV_PASSWORD, ENV_GRAPH, ENV_ARTEFACTS = (
     "TAILGRAPH_TEST_EXPLORE_SOCKET",
     "TAILGRAPH_TEST_EXPLORE_PASSWORD",
     "TAILGRAPH_TEST_EXPLORE_GRAPH",
+    "TAILGRAPH_TEST_EXPLORE_ARTEFACTS",
 )
 
 pytestmark = [
@@ -49,13 +52,17 @@ pytestmark = [
 
 
 def app_from_env() -> FastAPI:
-    """uvicorn factory for the server subprocess: opens its own store from the env vars above."""
+    """uvicorn factory for the server subprocess: the service over the store named by the env
+    vars above, with no API keys and no trained model (the explorer needs none)."""
     import falkordb
 
     client = falkordb.FalkorDB(
         unix_socket_path=os.environ[ENV_SOCKET], password=os.environ[ENV_PASSWORD]
     )
-    return create_explore_app(FalkorDBStore(client, graph_name=os.environ[ENV_GRAPH]))
+    settings = Settings(
+        _env_file=None, store="falkordb", api_keys=[], artefacts_dir=Path(os.environ[ENV_ARTEFACTS])
+    )
+    return create_app(settings, store=FalkorDBStore(client, graph_name=os.environ[ENV_GRAPH]))
 
 
 def _free_port() -> int:
@@ -65,7 +72,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def server(store: FalkorDBStore, falkordb_server: EmbeddedFalkorDB) -> Iterator[str]:
+def server(
+    store: FalkorDBStore, falkordb_server: EmbeddedFalkorDB, tmp_path: Path
+) -> Iterator[str]:
     """Base URL of a uvicorn process serving the explorer over the sample graph."""
     store.run(SAMPLE_GRAPH)
     port = _free_port()
@@ -74,6 +83,7 @@ def server(store: FalkorDBStore, falkordb_server: EmbeddedFalkorDB) -> Iterator[
         ENV_SOCKET: str(falkordb_server.socket_path),
         ENV_PASSWORD: falkordb_server.password,
         ENV_GRAPH: store.graph_name,
+        ENV_ARTEFACTS: str(tmp_path / "artefacts"),
     }
     command = [
         sys.executable,

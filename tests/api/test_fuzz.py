@@ -23,7 +23,7 @@ from tailgraph.graph.falkordb_store import FalkorDBStore
 from tailgraph.settings import Settings
 
 MAX_EXAMPLES = 20  # per operation and mode; the whole fuzz stays well under a minute
-SKIP = {"/explore", "/explore/static/{file}"}  # static files (another module's tests)
+SKIP = {"/explore", "/explore/static/{file}"}  # the page and its files (see test_explore)
 
 
 def fuzzer(
@@ -31,12 +31,7 @@ def fuzzer(
 ) -> Callable[[], None]:
     """A derandomized hypothesis test sending ``operation`` generated requests (valid ones
     for ``POSITIVE``, schema-violating ones for ``NEGATIVE``)."""
-    # /explore/* belongs to another module; its statuses are only held to "no 5xx".
-    documented = (
-        None
-        if operation.path.startswith("/explore")
-        else set(operation.definition.raw["responses"])
-    )
+    documented = set(operation.definition.raw["responses"])
 
     @hypothesis_settings(
         max_examples=MAX_EXAMPLES,
@@ -50,8 +45,7 @@ def fuzzer(
         response = case.call()
         where = f"{case.method} {case.formatted_path} -> {response.status_code}"
         assert response.status_code < 500, f"{where}: {response.text[:300]}"
-        if documented is not None:
-            assert str(response.status_code) in documented, f"{where}: undocumented"
+        assert str(response.status_code) in documented, f"{where}: undocumented"
 
     return fuzz
 

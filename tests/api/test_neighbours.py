@@ -1,4 +1,5 @@
-"""Precomputed item neighbours (the serving precompute step) and the title cache."""
+"""Item neighbours computed at training time, serving candidates from them, and the title
+cache."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from tailgraph.api import candidates, neighbours
+from tailgraph.api import candidates
 from tailgraph.api.app import create_app
 from tailgraph.api.candidates import ExpansionLimits, TitleCache
 from tailgraph.errors import ArtefactError
+from tailgraph.gnn import neighbours
 from tailgraph.gnn.artefacts import LearnedEmbeddings, save_embeddings
+from tailgraph.graph.export import export_snapshot
 from tailgraph.graph.falkordb_store import FalkorDBStore
 from tailgraph.settings import Settings
 
@@ -55,17 +58,14 @@ def test_load_rejects_a_broken_file(tmp_path: Path) -> None:
         neighbours.load(tmp_path)
 
 
-def test_precompute_serves_the_same_candidates_as_the_graph(
-    graph: FalkorDBStore, tmp_path: Path
-) -> None:
-    kinds = neighbours.precompute(graph, tmp_path, k=5)
-    assert (tmp_path / neighbours.FILE_NAME).is_file()
+def test_neighbours_serve_the_same_candidates_as_the_graph(graph: FalkorDBStore) -> None:
+    kinds = neighbours.from_snapshot(export_snapshot(graph), k=5)
     history = candidates.user_history(graph, "u1")
     limits = ExpansionLimits()
-    from_graph = candidates.expand(graph, history, limits)
+    seeds = history.seeds(limits.max_seeds)
+    from_graph = candidates.expand_seeds(graph, "u1", seeds, limits)
     precomputed = candidates.expand_seeds(
-        graph, "u1", history.seeds(limits.max_seeds), limits,
-        precomputed=kinds, seen=history.seen,
+        graph, "u1", seeds, limits, precomputed=kinds, seen=history.seen
     )
     assert {i: c.support for i, c in precomputed.items()} == {
         i: c.support for i, c in from_graph.items()
@@ -78,7 +78,7 @@ def test_served_model_uses_its_neighbours(
 ) -> None:
     directory = settings.artefacts_dir / "current"
     save_embeddings(directory, make_embeddings())
-    neighbours.precompute(graph, directory, k=5)
+    neighbours.save(directory, neighbours.from_snapshot(export_snapshot(graph), k=5))
     graph.run("MATCH (:Item {id: 'i1'})-[r:DIRECTED_BY]->() DELETE r")  # gone from the graph,
     with TestClient(create_app(settings, store=graph)) as client:  # still in the neighbours
         response = client.get(

@@ -132,11 +132,12 @@ def test_hub_item_expansion_is_bounded(
         "UNWIND range(1, 40) AS n MATCH (f:User {id: 'fan' + toString(n)}), "
         "(o:Item {id: 'own' + toString(n)}) CREATE (f)-[:INTERACTED]->(o)"
     )
-    history = candidates.user_history(graph, "u1")
-    unbounded = candidates.expand(graph, history, ExpansionLimits(max_co_users=100))
+    seeds = candidates.user_history(graph, "u1").seeds(10)
+    wide = ExpansionLimits(max_co_users=100)
+    unbounded = candidates.expand_seeds(graph, "u1", seeds, wide)
     assert sum(item.startswith("own") for item in unbounded) == 40
     limits = ExpansionLimits(max_co_users=3, max_items_per_co_user=5)
-    bounded = candidates.expand(graph, history, limits)
+    bounded = candidates.expand_seeds(graph, "u1", seeds, limits)
     assert sum(item.startswith("own") for item in bounded) <= 3
     with TestClient(create_app(settings, store=graph, embeddings=embeddings, limits=limits)) as c:
         assert c.get("/users/u1/recommendations").status_code == 200

@@ -1,11 +1,12 @@
-"""Scorer and long-tail re-ranking on plain numpy data (no store)."""
+"""Scorer and the deterministic ranking on plain numpy data (no store); the tail rule and the
+re-ranking formula are tested with :mod:`tailgraph.gnn.tail`."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from tailgraph.api.rerank import popularity_penalty, rank, tail_adjusted
+from tailgraph.api.recommender import _rank
 from tailgraph.api.scoring import Scorer
 from tailgraph.errors import ArtefactError
 from tailgraph.gnn.artefacts import LearnedEmbeddings
@@ -52,17 +53,18 @@ def test_mismatched_artefacts_are_rejected() -> None:
         Scorer(bad)
 
 
-def test_popularity_penalty_is_normalised_log() -> None:
-    penalty = popularity_penalty(np.array([0, 1, 99]))
-    assert penalty == pytest.approx([0.0, np.log(2) / np.log(100), 1.0])
-    assert popularity_penalty(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+def test_tail_pool_is_gnn_tails_tail_and_added_items_join_it() -> None:
+    scorer = Scorer(make_embeddings())
+    vector, _ = scorer.user_vector("u1", [])
+    # head = the 2 most popular of 7 (i3, i1); i6 and i7 were never interacted with: tail
+    pool = [item for item, _ in scorer.top_tail_items(vector, 10)]
+    assert pool == ["i7", "i5", "i6", "i2", "i4"]
+    assert scorer.penalty(["i3", "i6"]).tolist() == [1.0, 0.0]
+    scorer.add_item("new", np.array([2.0, 0.0, 0.0, 0.0]))
+    assert scorer.top_tail_items(vector, 1) == [("new", 2.0)]
+    assert scorer.penalty(["new"]).tolist() == [0.0]
 
 
-def test_tail_weight_one_can_move_the_top_item_last() -> None:
-    scores = np.array([1.0, 0.9, 0.2])
-    penalty = np.array([1.0, 0.0, 0.0])
-    assert tail_adjusted(scores, penalty, 0.0).tolist() == scores.tolist()
-    adjusted = tail_adjusted(scores, penalty, 1.0)
-    assert adjusted == pytest.approx([0.2, 0.9, 0.2])
-    assert rank(["a", "b", "c"], adjusted) == [1, 2, 0]  # the popular top item is now last
-    assert rank(["b", "a", "c"], np.array([0.5, 0.5, 0.7])) == [2, 1, 0]  # ties: by item id
+def test_rank_orders_by_score_then_item_id() -> None:
+    assert _rank(["a", "b", "c"], np.array([0.2, 0.9, 0.5])) == [1, 2, 0]
+    assert _rank(["b", "a", "c"], np.array([0.5, 0.5, 0.7])) == [2, 1, 0]  # ties: by item id

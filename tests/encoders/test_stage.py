@@ -38,7 +38,7 @@ def cache(tmp_path: Path) -> Iterator[EmbeddingCache]:
         yield embedding_cache
 
 
-def _encode(store: FalkorDBStore, encoder: TextEncoder, cache: EmbeddingCache):  # noqa: ANN202
+def _encode(store: FalkorDBStore, encoder: TextEncoder, cache: EmbeddingCache):
     return encode_store(
         store, encoder, cache, batch_size=2, write_batch_size=2, read_page_size=2, progress=False
     )

@@ -132,7 +132,7 @@ def test_lorenz_curve() -> None:
     assert y.tolist() == [0.0, 0.0, 0.0, 0.5, 1.0]
 
 
-def test_evaluation_of_a_real_store_export(store, tmp_path: Path) -> None:  # noqa: ANN001
+def test_evaluation_of_a_real_store_export(store, tmp_path: Path) -> None:
     dataset = generate(SyntheticConfig(n_users=40, n_items=30, n_interactions=400,
                                        n_entities=10, n_triples=40, seed=2))
     ingest(store, dataset, progress=False)
@@ -151,7 +151,7 @@ def test_evaluation_of_a_real_store_export(store, tmp_path: Path) -> None:  # no
     assert [r["metrics"] for r in runs] == [r["metrics"] for r in before]
 
 
-def test_evaluation_takes_no_store(store, tmp_path: Path) -> None:  # noqa: ANN001
+def test_evaluation_takes_no_store(store, tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="export a store first"):
         run_evaluation(store, models=["mostpop"], out_dir=tmp_path / "r", progress=False)
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from tailgraph.graph.export import snapshot_from_dataset
-from tailgraph.graph.snapshot import GraphSnapshot
 from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
+from tailgraph.graph.snapshot import GraphSnapshot
 
 
 def _bag_of_words(texts: dict[str, str], dim: int = 32) -> dict[str, list[float]]:

@@ -7,15 +7,15 @@ import pytest
 import torch
 
 from tailgraph.errors import ConfigurationError
-from tailgraph.gnn.config import TrainConfig
-from tailgraph.gnn.data import build_hetero_data
-from tailgraph.gnn.evaluate import evaluate
 from tailgraph.gnn.baselines.fusion import Fusion, standardise
 from tailgraph.gnn.baselines.itemknn import ItemKNN, cosine_similarity
 from tailgraph.gnn.baselines.mostpop import MostPop
-from tailgraph.gnn.registry import build_model
 from tailgraph.gnn.baselines.text_only import NO_TEXT_SCORE, TextOnly
+from tailgraph.gnn.config import TrainConfig
+from tailgraph.gnn.data import build_hetero_data
+from tailgraph.gnn.evaluate import evaluate
 from tailgraph.gnn.pipeline import split_snapshot
+from tailgraph.gnn.registry import build_model
 from tailgraph.gnn.split import InteractionSplit
 from tailgraph.gnn.train import make_score_fn, train
 from tailgraph.graph.snapshot import GraphSnapshot, Interactions

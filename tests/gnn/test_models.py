@@ -8,9 +8,9 @@ import torch
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import build_hetero_data
 from tailgraph.gnn.models.kg_conv import KGConv, KGGraph
+from tailgraph.gnn.models.tailgnn import TailGNN
 from tailgraph.gnn.registry import TRAINED as MODELS
 from tailgraph.gnn.registry import build_model
-from tailgraph.gnn.models.tailgnn import TailGNN
 from tailgraph.gnn.split import split_interactions
 from tailgraph.graph.snapshot import GraphSnapshot
 

@@ -14,8 +14,8 @@ from tailgraph.gnn.data import (
     kg_edges,
 )
 from tailgraph.gnn.models.kg_conv import KGConv, KGGraph, prune_kg
-from tailgraph.gnn.registry import build_model
 from tailgraph.gnn.models.tailgnn import CONTENT_WEIGHTS, TRANSFER_SCALES, TailGNN
+from tailgraph.gnn.registry import build_model
 from tailgraph.gnn.split import split_interactions
 from tailgraph.gnn.train import train
 from tailgraph.graph.snapshot import GraphSnapshot

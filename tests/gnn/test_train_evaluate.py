@@ -9,8 +9,8 @@ import torch
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import build_hetero_data
 from tailgraph.gnn.evaluate import evaluate
-from tailgraph.gnn.registry import build_model
 from tailgraph.gnn.models.tailgnn import CONTENT_WEIGHTS, TRANSFER_SCALES
+from tailgraph.gnn.registry import build_model
 from tailgraph.gnn.split import InteractionSplit, split_interactions
 from tailgraph.gnn.train import NegativeSampler, train
 from tailgraph.graph.snapshot import GraphSnapshot

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tailgraph.errors import DataValidationError
 from tailgraph.graph.export import export_snapshot, relation_patterns
 
 
