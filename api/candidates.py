@@ -138,7 +138,12 @@ def expand_seeds(
     if wanted & set(precomputed):
         dropped = {*exclude, *(seen if exclude_seen else ())}
         merged = expand_seeds(
-            store, user_id, seeds, limits, exclude_seen=exclude_seen, exclude=exclude,
+            store,
+            user_id,
+            seeds,
+            limits,
+            exclude_seen=exclude_seen,
+            exclude=exclude,
             sources=wanted - set(precomputed),
         )
         for source in (COLLABORATIVE, KNOWLEDGE):

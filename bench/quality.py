@@ -59,8 +59,9 @@ def build_snapshot(datasets_dir: Path) -> GraphSnapshot:
     return snapshot_from_dataset(dataset, vectors)
 
 
-def load_or_build_snapshot(path: Path = SNAPSHOT,
-                           datasets_dir: Path = ROOT / "data" / "datasets") -> GraphSnapshot:
+def load_or_build_snapshot(
+    path: Path = SNAPSHOT, datasets_dir: Path = ROOT / "data" / "datasets"
+) -> GraphSnapshot:
     """The cached snapshot at ``path`` if present, else build it and cache it there."""
     if path.is_file():
         return load_snapshot(path)
@@ -91,20 +92,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocols", nargs="+", default=["random", "cold"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--epochs", type=int, default=CONFIG.epochs, help="max epochs")
-    parser.add_argument("--set", dest="overrides", action="append", default=[],
-                        metavar="KEY=VALUE",
-                        help="override a TrainConfig field (JSON value): content_share=0.3")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads (1 is fastest on a busy 2-core machine, see README)")
-    parser.add_argument("--peer-results", nargs="*", type=Path, default=[],
-                        help="peer top-K JSON files computed on splits from --export-splits")
-    parser.add_argument("--export-splits", type=Path,
-                        help="write each split here (<dir>/ml100k-<protocol>-s<seed>.json)")
-    parser.add_argument("--export-only", action="store_true",
-                        help="only write the splits of --export-splits (for bench/peers)")
-    parser.add_argument("--cache", type=Path, default=ROOT / "data" / "quality-cache",
-                        help="per-run results reused when settings and the gnn and evaluation "
-                        "code are unchanged")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a TrainConfig field (JSON value): content_share=0.3",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (1 is fastest on a busy 2-core machine, see README)",
+    )
+    parser.add_argument(
+        "--peer-results",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="peer top-K JSON files computed on splits from --export-splits",
+    )
+    parser.add_argument(
+        "--export-splits",
+        type=Path,
+        help="write each split here (<dir>/ml100k-<protocol>-s<seed>.json)",
+    )
+    parser.add_argument(
+        "--export-only",
+        action="store_true",
+        help="only write the splits of --export-splits (for bench/peers)",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=ROOT / "data" / "quality-cache",
+        help="per-run results reused when settings and the gnn and evaluation code are unchanged",
+    )
     parser.add_argument("--no-cache", action="store_true", help="refit everything")
     parser.add_argument("--snapshot", type=Path, default=SNAPSHOT)
     parser.add_argument("--datasets-dir", type=Path, default=ROOT / "data" / "datasets")
@@ -120,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"peer results are for splits {unmatched}, not any of {sorted(planned)}")
     targets = (
         split_paths(args.export_splits / f"{NAME}.json", args.protocols, args.seeds)
-        if args.export_splits else {}
+        if args.export_splits
+        else {}
     )
     if args.export_only:
         if not args.export_splits:
@@ -145,16 +170,25 @@ def main(argv: list[str] | None = None) -> int:
     finished: list[str] = []
     for seed in args.seeds:
         for protocol in args.protocols:
+
             def export(seed: int, split, protocol: str = protocol) -> None:
                 if (protocol, seed) in targets:
                     name = split_name(NAME, protocol, seed)
                     export_split(snapshot, split, targets[protocol, seed], name)
 
-            done[protocol].append(run_experiment(
-                snapshot, models=args.models, protocol=protocol, seeds=[seed], config=config,
-                peer_runs=peer_runs, name=NAME, on_split=export,
-                cache=cache,
-            ))
+            done[protocol].append(
+                run_experiment(
+                    snapshot,
+                    models=args.models,
+                    protocol=protocol,
+                    seeds=[seed],
+                    config=config,
+                    peer_runs=peer_runs,
+                    name=NAME,
+                    on_split=export,
+                    cache=cache,
+                )
+            )
             finished.append(f"{protocol}/s{seed}")
             results = [merge(parts) for parts in done.values() if parts]
             write_report(results, args.out)
@@ -162,8 +196,12 @@ def main(argv: list[str] | None = None) -> int:
                 "command": shlex.join([sys.executable, *sys.argv]),
                 "wall_seconds": time.perf_counter() - started,
                 # fitting time of every scored run, including runs read back from --cache
-                "fit_seconds_total": sum(run.seconds for r in results for run in r.runs
-                                         if not run.model.startswith("peer:")),
+                "fit_seconds_total": sum(
+                    run.seconds
+                    for r in results
+                    for run in r.runs
+                    if not run.model.startswith("peer:")
+                ),
                 "finished": finished,
                 "planned": [f"{p}/s{s}" for s in args.seeds for p in args.protocols],
                 "torch_threads": args.threads,

@@ -50,8 +50,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
 
-    record: dict = {"args": vars(args) | {"out": str(args.out)}, "stages": {},
-                    "load_average_before": os.getloadavg()}
+    record: dict = {
+        "args": vars(args) | {"out": str(args.out)},
+        "stages": {},
+        "load_average_before": os.getloadavg(),
+    }
     record["platform"] = {
         "machine": platform.platform(),
         "cpus": torch.get_num_threads(),
@@ -60,15 +63,23 @@ def main() -> None:
     }
 
     def stage(name: str, started: float) -> None:
-        record["stages"][name] = {"seconds": round(time.perf_counter() - started, 2),
-                                  "peak_rss_gib": round(peak_rss_gib(), 2)}
+        record["stages"][name] = {
+            "seconds": round(time.perf_counter() - started, 2),
+            "peak_rss_gib": round(peak_rss_gib(), 2),
+        }
         print(f"{name:<10} {record['stages'][name]}", flush=True)
 
     started = time.perf_counter()
-    dataset = generate(SyntheticConfig(
-        n_users=args.users, n_items=args.items, n_interactions=args.interactions,
-        n_entities=args.entities, n_triples=args.triples, seed=0,
-    ))
+    dataset = generate(
+        SyntheticConfig(
+            n_users=args.users,
+            n_items=args.items,
+            n_interactions=args.interactions,
+            n_entities=args.entities,
+            n_triples=args.triples,
+            seed=0,
+        )
+    )
     stage("generate", started)
 
     started = time.perf_counter()
@@ -86,14 +97,27 @@ def main() -> None:
 
     started = time.perf_counter()
     inter = snapshot.interactions
-    split = split_interactions(inter.user, inter.item, len(snapshot.user_ids),
-                               len(snapshot.item_ids), protocol="random", seed=0)
+    split = split_interactions(
+        inter.user,
+        inter.item,
+        len(snapshot.user_ids),
+        len(snapshot.item_ids),
+        protocol="random",
+        seed=0,
+    )
     data = build_hetero_data(snapshot, split)
     stage("split+data", started)
 
-    config = TrainConfig(model=args.model, epochs=args.epochs, batch_size=args.batch_size,
-                         eval_every=args.epochs, device=args.device, patience=args.epochs,
-                         lr=5e-3, subsets=())
+    config = TrainConfig(
+        model=args.model,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        eval_every=args.epochs,
+        device=args.device,
+        patience=args.epochs,
+        lr=5e-3,
+        subsets=(),
+    )
     started = time.perf_counter()
     model = build_model(data, config)
     stage("model", started)
@@ -105,16 +129,18 @@ def main() -> None:
     by_stage: dict[str, list[float]] = {}
     for epoch in result.history:
         by_stage.setdefault(str(epoch.get("stage", "")), []).append(epoch["seconds"])
-    record["seconds_per_epoch_by_stage"] = {k: round(float(np.mean(v)), 2)
-                                            for k, v in by_stage.items()}
+    record["seconds_per_epoch_by_stage"] = {
+        k: round(float(np.mean(v)), 2) for k, v in by_stage.items()
+    }
     record["training"] = result.extra  # per-stage epochs, the validation table of any tuning
     record["steps_per_epoch"] = -(-len(split.train) // args.batch_size)
     record["peak_rss_gib"] = round(peak_rss_gib(), 2)
     if torch.cuda.is_available():
         record["peak_cuda_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     record["load_average_after"] = os.getloadavg()
-    record["test_metrics"] = {k: round(v, 4) for k, v in result.test.flat().items()
-                              if k.endswith("@20")}
+    record["test_metrics"] = {
+        k: round(v, 4) for k, v in result.test.flat().items() if k.endswith("@20")
+    }
     print(json.dumps(record, indent=2))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -32,9 +32,7 @@ SOURCES = (_folder(tailgraph.gnn), _folder(tailgraph.evaluation))
 EXCLUDED = (_folder(tailgraph.evaluation) / "report.py",)
 
 
-def code_fingerprint(
-    folders: Sequence[Path] = SOURCES, excluded: Sequence[Path] = EXCLUDED
-) -> str:
+def code_fingerprint(folders: Sequence[Path] = SOURCES, excluded: Sequence[Path] = EXCLUDED) -> str:
     """Hash of every ``*.py`` under ``folders`` but ``excluded`` (path within its package's
     parent folder and bytes, in sorted order)."""
     digest = hashlib.sha256()
@@ -70,16 +68,23 @@ class RunCache:
         self.code = code_fingerprint()
 
     def key(self, model: str, protocol: str, seed: int, context: dict[str, Any]) -> str:
-        document = {"model": model, "protocol": protocol, "seed": seed, "code": self.code,
-                    **context}
-        return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()
-                              ).hexdigest()
+        document = {
+            "model": model,
+            "protocol": protocol,
+            "seed": seed,
+            "code": self.code,
+            **context,
+        }
+        return hashlib.sha256(
+            json.dumps(document, sort_keys=True, default=str).encode()
+        ).hexdigest()
 
     def _path(self, model: str, protocol: str, seed: int) -> Path:
         return self.directory / f"{protocol}-s{seed}-{model}.json"
 
-    def get(self, model: str, protocol: str, seed: int, key: str
-            ) -> tuple[ModelRun, list[TradeoffPoint]] | None:
+    def get(
+        self, model: str, protocol: str, seed: int, key: str
+    ) -> tuple[ModelRun, list[TradeoffPoint]] | None:
         path = self._path(model, protocol, seed)
         if not path.is_file():
             return None
@@ -93,8 +98,11 @@ class RunCache:
     def put(self, key: str, protocol: str, run: ModelRun, points: list[TradeoffPoint]) -> None:
         path = self._path(run.model, protocol, run.seed)
         path.parent.mkdir(parents=True, exist_ok=True)
-        document = {"key": key, "run": vars(run) | {"exposure": run.exposure.tolist()},
-                    "tradeoff": [vars(point) for point in points]}
+        document = {
+            "key": key,
+            "run": vars(run) | {"exposure": run.exposure.tolist()},
+            "tradeoff": [vars(point) for point in points],
+        }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(document, default=json_default), encoding="utf-8")
         os.replace(tmp, path)

@@ -49,7 +49,10 @@ class SeedModels:
     made from (:data:`tailgraph.gnn.registry.DEPENDS`)."""
 
     def __init__(
-        self, snapshot: GraphSnapshot, split: InteractionSplit, config: TrainConfig,
+        self,
+        snapshot: GraphSnapshot,
+        split: InteractionSplit,
+        config: TrainConfig,
         say: Callable[[str], None],
     ) -> None:
         self.snapshot, self.split, self.config, self.say = snapshot, split, config, say
@@ -69,13 +72,18 @@ class SeedModels:
         if check_model(name) not in TRAINED:
             return fit_baseline(name, self.snapshot, self.split, lambda m: self.fit(m)[0])
         config = replace(self.config, model=name, subsets=())
-        result = train(build_model(self.data, config), self.data, self.split, config,
-                       progress=self.say)
+        result = train(
+            build_model(self.data, config), self.data, self.split, config, progress=self.say
+        )
         score_fn = make_score_fn(
             torch.from_numpy(result.user_embeddings), torch.from_numpy(result.item_embeddings)
         )
-        extra = {"best_epoch": result.best_epoch, "epochs_run": len(result.history),
-                 "seconds_per_epoch": result.seconds_per_epoch, **result.extra}
+        extra = {
+            "best_epoch": result.best_epoch,
+            "epochs_run": len(result.history),
+            "seconds_per_epoch": result.seconds_per_epoch,
+            **result.extra,
+        }
         return score_fn, extra
 
 
@@ -122,8 +130,12 @@ def run_experiment(
             on_split(seed, split)
         splits[seed] = split.summary() | {"sparse_users": len(sparse_users(split))}
         fitter = SeedModels(snapshot, split, replace(base, seed=seed), bar.set_postfix_str)
-        context = {"config": replace(base, seed=seed).to_dict(), "dataset": data_digest,
-                   "split": splits[seed], "tail_weights": list(tail_weights)}
+        context = {
+            "config": replace(base, seed=seed).to_dict(),
+            "dataset": data_digest,
+            "split": splits[seed],
+            "tail_weights": list(tail_weights),
+        }
         for model in models:
             bar.set_description(f"{protocol} seed {seed} {model}")
             key = cache.key(model, protocol, seed, context) if cache else ""
@@ -133,11 +145,21 @@ def run_experiment(
                 users, topk = score_function_topk(score_fn, split, max(KS))
                 scored = score_topk(users, topk, split)
                 run = ModelRun(
-                    model, seed, scored.metrics, scored.subset_users, scored.decile_recall,
-                    scored.exposure, seconds, extra.get("best_epoch"), extra,
+                    model,
+                    seed,
+                    scored.metrics,
+                    scored.subset_users,
+                    scored.decile_recall,
+                    scored.exposure,
+                    seconds,
+                    extra.get("best_epoch"),
+                    extra,
                 )
-                points = (tail_tradeoff(model, seed, score_fn, split, tail_weights)
-                          if model in TRADEOFF_MODELS else [])
+                points = (
+                    tail_tradeoff(model, seed, score_fn, split, tail_weights)
+                    if model in TRADEOFF_MODELS
+                    else []
+                )
                 if cache:
                     cache.put(key, protocol, run, points)
             else:
@@ -149,15 +171,30 @@ def run_experiment(
             if peer.split_name == split_name(name, protocol, seed):
                 users, topk = topk_from_ids(peer, snapshot, split, max(KS))
                 scored = score_topk(users, topk, split)
-                runs.append(ModelRun(
-                    peer.model, seed, scored.metrics, scored.subset_users,
-                    scored.decile_recall, scored.exposure, peer.seconds, None, peer.extra,
-                ))
+                runs.append(
+                    ModelRun(
+                        peer.model,
+                        seed,
+                        scored.metrics,
+                        scored.subset_users,
+                        scored.decile_recall,
+                        scored.exposure,
+                        peer.seconds,
+                        None,
+                        peer.extra,
+                    )
+                )
     bar.close()
     return ExperimentResult(
-        protocol=protocol, seeds=list(seeds), models=list(models), runs=runs,
-        dataset=snapshot.summary(), splits=splits, config=base.to_dict(),
-        seconds=time.perf_counter() - started, tradeoff=tradeoff,
+        protocol=protocol,
+        seeds=list(seeds),
+        models=list(models),
+        runs=runs,
+        dataset=snapshot.summary(),
+        splits=splits,
+        config=base.to_dict(),
+        seconds=time.perf_counter() - started,
+        tradeoff=tradeoff,
     )
 
 
@@ -170,8 +207,10 @@ def split_paths(path: Path, protocols: Sequence[str], seeds: Sequence[int]) -> d
         return {(p, s): Path(text.format(protocol=p, seed=s)) for p, s in pairs}
     if len(pairs) == 1:
         return {pairs[0]: Path(path)}
-    return {(p, s): Path(path).with_name(f"{Path(path).stem}-{p}-s{s}{Path(path).suffix}")
-            for p, s in pairs}
+    return {
+        (p, s): Path(path).with_name(f"{Path(path).stem}-{p}-s{s}{Path(path).suffix}")
+        for p, s in pairs
+    }
 
 
 def _snapshot(source: GraphSnapshot | str | Path) -> GraphSnapshot:
@@ -229,8 +268,18 @@ def run_evaluation(
                     snapshot, split, targets[protocol, seed], split_name(name, protocol, seed)
                 )
 
-        results.append(run_experiment(
-            snapshot, models=models, protocol=current, seeds=seeds, config=config,
-            epochs=epochs, peer_runs=peer_runs, name=name, on_split=export, progress=progress,
-        ))
+        results.append(
+            run_experiment(
+                snapshot,
+                models=models,
+                protocol=current,
+                seeds=seeds,
+                config=config,
+                epochs=epochs,
+                peer_runs=peer_runs,
+                name=name,
+                on_split=export,
+                progress=progress,
+            )
+        )
     return write_report(results, Path(out_dir))

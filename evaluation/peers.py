@@ -116,7 +116,8 @@ def load_peer_results(path: Path) -> dict[str, PeerRun]:
         if not isinstance(topk, dict) or not all(isinstance(v, list) for v in topk.values()):
             raise DataValidationError(
                 f"model {model!r}: 'topk' must map user ids to lists of item ids",
-                source=source, field="topk",
+                source=source,
+                field="topk",
             )
         config = entry.get("config") if isinstance(entry.get("config"), dict) else {}
         extra = {
@@ -157,8 +158,9 @@ def topk_from_ids(
     for row, u in enumerate(users):
         ids = peer.topk[snapshot.user_ids[u]]
         if len(ids) < k:
-            raise ConfigurationError(f"{peer.model}: user {snapshot.user_ids[u]!r} has "
-                                     f"{len(ids)} items, need {k}")
+            raise ConfigurationError(
+                f"{peer.model}: user {snapshot.user_ids[u]!r} has {len(ids)} items, need {k}"
+            )
         try:
             items = [item_index[i] for i in ids[:k]]
         except KeyError as e:
@@ -177,8 +179,11 @@ def topk_from_ids(
 def _check_sizes(peer: PeerRun, split: InteractionSplit) -> None:
     """The peer's reported dataset sizes, when present, must be our split's."""
     reported = peer.extra.get("dataset") or {}
-    ours = {"train_interactions": len(split.train), "valid_interactions": len(split.valid),
-            "test_interactions": len(split.test)}
+    ours = {
+        "train_interactions": len(split.train),
+        "valid_interactions": len(split.valid),
+        "test_interactions": len(split.test),
+    }
     wrong = {k: (reported[k], v) for k, v in ours.items() if k in reported and reported[k] != v}
     if wrong:
         raise ConfigurationError(f"{peer.model}: split sizes (theirs, ours) differ: {wrong}")

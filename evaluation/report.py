@@ -46,10 +46,9 @@ PROTOCOL_TEXT = {
     "random": "random per-user 80/10/10 split; validation NDCG@20 early stopping / tuning",
     "temporal": "per-user temporal 80/10/10 split (oldest to train, newest to test)",
     "cold": "a seeded 10% of items withheld from training (their interactions split between "
-            "valid and test by user halves); they can be ranked only from text and KG",
+    "valid and test by user halves); they can be ranked only from text and KG",
 }
-PACKAGES = ("tailgraph", "numpy", "scipy", "torch", "torch_geometric", "transformers",
-            "matplotlib")
+PACKAGES = ("tailgraph", "numpy", "scipy", "torch", "torch_geometric", "transformers", "matplotlib")
 
 
 def versions() -> dict[str, str]:
@@ -77,8 +76,10 @@ def format_table(result: ExperimentResult) -> str:
         values = [summary[m][key]["mean"] for m in models if key in summary[m]]
         if values and key != "seconds":
             best[key] = min(values) if _smaller_is_better(key) else max(values)
-    lines = ["| Model | " + " | ".join(title for _, title in COLUMNS) + " |",
-             "|---|" + "---:|" * len(COLUMNS)]
+    lines = [
+        "| Model | " + " | ".join(title for _, title in COLUMNS) + " |",
+        "|---|" + "---:|" * len(COLUMNS),
+    ]
     for model in models:
         cells = []
         for key, _ in COLUMNS:
@@ -120,18 +121,24 @@ def tradeoff_means(points: list[TradeoffPoint]) -> dict[str, dict[float, dict[st
 def format_tradeoff(result: ExperimentResult) -> str:
     """Markdown table of the sweep: one row per (model, tail_weight), NDCG change vs weight 0."""
     means = tradeoff_means(result.tradeoff)
-    keys = [k for k, _ in TRADEOFF_COLUMNS
-            if any(k in m for weights in means.values() for m in weights.values())]
+    keys = [
+        k
+        for k, _ in TRADEOFF_COLUMNS
+        if any(k in m for weights in means.values() for m in weights.values())
+    ]
     titles = dict(TRADEOFF_COLUMNS)
-    lines = ["| Model | tail_weight | " + " | ".join(titles[k] for k in keys)
-             + " | NDCG@20 vs 0 |", "|---|---:|" + "---:|" * (len(keys) + 1)]
+    lines = [
+        "| Model | tail_weight | " + " | ".join(titles[k] for k in keys) + " | NDCG@20 vs 0 |",
+        "|---|---:|" + "---:|" * (len(keys) + 1),
+    ]
     for model, weights in means.items():
         base = weights.get(0.0, {}).get("ndcg@20")
         for weight in sorted(weights):
             row = weights[weight]
             cells = [f"{row[k]:.4f}" if k in row else "—" for k in keys]
-            change = (f"{100 * (row['ndcg@20'] / base - 1):+.1f}%"
-                      if base and "ndcg@20" in row else "—")
+            change = (
+                f"{100 * (row['ndcg@20'] / base - 1):+.1f}%" if base and "ndcg@20" in row else "—"
+            )
             lines.append(f"| {model} | {weight:g} | " + " | ".join(cells) + f" | {change} |")
     return "\n".join(lines)
 
@@ -158,8 +165,7 @@ def plot_tradeoff(result: ExperimentResult, out_dir: Path) -> str | None:
             xs = [weights[w].get(key, np.nan) for w in order]
             ax.plot(xs, ndcg, marker="o", label=model)
             for x, y, w in zip(xs, ndcg, order, strict=True):
-                ax.annotate(f"{w:g}", (x, y), fontsize=6, xytext=(2, 2),
-                            textcoords="offset points")
+                ax.annotate(f"{w:g}", (x, y), fontsize=6, xytext=(2, 2), textcoords="offset points")
     axes[0].set(xlabel="tail-item recall@20", ylabel="NDCG@20")
     axes[1].set(xlabel="item coverage@20")
     if len(keys) > 2:
@@ -167,8 +173,10 @@ def plot_tradeoff(result: ExperimentResult, out_dir: Path) -> str | None:
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
-    fig.suptitle(f"tail_weight sweep (points labelled by weight) — {result.protocol}, "
-                 f"mean over seeds {result.seeds}")
+    fig.suptitle(
+        f"tail_weight sweep (points labelled by weight) — {result.protocol}, "
+        f"mean over seeds {result.seeds}"
+    )
     fig.tight_layout()
     fig.savefig(out_dir / name, dpi=120)
     plt.close(fig)
@@ -178,8 +186,11 @@ def plot_tradeoff(result: ExperimentResult, out_dir: Path) -> str | None:
 def _mean_deciles(result: ExperimentResult) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for model in dict.fromkeys(run.model for run in result.runs):
-        rows = [[np.nan if v is None else v for v in run.decile_recall]
-                for run in result.runs if run.model == model]
+        rows = [
+            [np.nan if v is None else v for v in run.decile_recall]
+            for run in result.runs
+            if run.model == model
+        ]
         out[model] = np.nanmean(np.asarray(rows, dtype=np.float64), axis=0).tolist()
     return out
 
@@ -202,10 +213,13 @@ def plot(result: ExperimentResult, out_dir: Path) -> list[str]:
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for model, values in _mean_deciles(result).items():
         ax.plot(range(1, N_DECILES + 1), values, marker="o", label=model)
-    ax.set(xlabel="item-popularity decile (1 = least popular in training)",
-           ylabel=f"recall@{DECILE_K} (test pairs)", xticks=range(1, N_DECILES + 1),
-           title=f"Recall@{DECILE_K} by popularity decile — {result.protocol} "
-                 f"(mean over seeds {result.seeds})")
+    ax.set(
+        xlabel="item-popularity decile (1 = least popular in training)",
+        ylabel=f"recall@{DECILE_K} (test pairs)",
+        xticks=range(1, N_DECILES + 1),
+        title=f"Recall@{DECILE_K} by popularity decile — {result.protocol} "
+        f"(mean over seeds {result.seeds})",
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -216,9 +230,11 @@ def plot(result: ExperimentResult, out_dir: Path) -> list[str]:
     for model in dict.fromkeys(run.model for run in result.runs):
         exposure = sum(run.exposure for run in result.runs if run.model == model)
         ax.plot(*lorenz(exposure), label=model)
-    ax.set(xlabel="share of items (least exposed first)",
-           ylabel=f"share of top-{DECILE_K} exposure",
-           title=f"Lorenz curve of exposure — {result.protocol}")
+    ax.set(
+        xlabel="share of items (least exposed first)",
+        ylabel=f"share of top-{DECILE_K} exposure",
+        title=f"Lorenz curve of exposure — {result.protocol}",
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -230,9 +246,14 @@ def plot(result: ExperimentResult, out_dir: Path) -> list[str]:
 
 def _run_json(run: Any) -> dict[str, Any]:
     return {
-        "model": run.model, "seed": run.seed, "metrics": run.metrics,
-        "subset_users": run.subset_users, "recall_by_decile": run.decile_recall,
-        "seconds": run.seconds, "best_epoch": run.best_epoch, "extra": run.extra,
+        "model": run.model,
+        "seed": run.seed,
+        "metrics": run.metrics,
+        "subset_users": run.subset_users,
+        "recall_by_decile": run.decile_recall,
+        "seconds": run.seconds,
+        "best_epoch": run.best_epoch,
+        "extra": run.extra,
         "exposure@20": run.exposure.tolist(),
     }
 
@@ -246,8 +267,12 @@ def results_document(results: list[ExperimentResult]) -> dict[str, Any]:
         "protocols": {
             r.protocol: {
                 "description": PROTOCOL_TEXT.get(r.protocol, ""),
-                "seeds": r.seeds, "models": r.models, "config": r.config, "splits": r.splits,
-                "seconds": r.seconds, "summary": summarise(r.runs),
+                "seeds": r.seeds,
+                "models": r.models,
+                "config": r.config,
+                "splits": r.splits,
+                "seconds": r.seconds,
+                "summary": summarise(r.runs),
                 "runs": [_run_json(run) for run in r.runs],
                 "tail_tradeoff": {
                     "weights_mean": tradeoff_means(r.tradeoff),
@@ -264,8 +289,11 @@ def _choices(result: ExperimentResult) -> str:
     parts = []
     for model in dict.fromkeys(run.model for run in result.runs):
         runs = [run for run in result.runs if run.model == model]
-        for key, label in (("neighbours", "neighbours"), ("alpha", "α"),
-                           ("best_epoch", "best epoch")):
+        for key, label in (
+            ("neighbours", "neighbours"),
+            ("alpha", "α"),
+            ("best_epoch", "best epoch"),
+        ):
             values = [run.extra[key] for run in runs if key in run.extra]
             if values:
                 parts.append(f"{model} {label} {values}")
@@ -284,30 +312,38 @@ def markdown(results: list[ExperimentResult], plots: dict[str, list[str]]) -> st
         cold_users = max((u.get("cold", 0) for u in runs_with_users), default=0)
         sparse = max((u.get("sparse", 0) for u in runs_with_users), default=0)
         out += [
-            f"## Protocol `{r.protocol}`", "",
+            f"## Protocol `{r.protocol}`",
+            "",
             f"{PROTOCOL_TEXT.get(r.protocol, '')}. Seeds {r.seeds} (each seeds the split and "
             f"the training); mean ± sample std (ddof=1) over seeds. Split of seed "
             f"{r.seeds[0]}: {split.get('train')} train / {split.get('valid')} valid / "
             f"{split.get('test')} test pairs, {split.get('cold_items')} cold items "
             f"(test users with cold items: {cold_users}), sparse test users (<= 5 train "
-            f"interactions): {sparse}. Wall time {r.seconds:.0f} s.", "",
-            format_table(r), "",
-            _choices(r), "",
+            f"interactions): {sparse}. Wall time {r.seconds:.0f} s.",
+            "",
+            format_table(r),
+            "",
+            _choices(r),
+            "",
         ]
         out += [f"![{name}]({name})" for name in plots.get(r.protocol, [])] + [""]
         if r.tradeoff:
             out += [
-                f"### `tail_weight` trade-off — `{r.protocol}`", "",
+                f"### `tail_weight` trade-off — `{r.protocol}`",
+                "",
                 "The same fitted models re-ranked at inference by the service's knob: per user, "
                 f"the {TAIL_POOL} best-scored items are the candidates (the user's train and "
                 "valid items among them are removed afterwards, as everywhere), each scored "
                 "score − tail_weight × (max − min candidate score) × log(1+pop)/log(1+max pop); "
                 "the other items stay below them. Mean over seeds; last column: NDCG@20 change "
-                "against the model's own weight 0.", "",
-                format_tradeoff(r), "",
+                "against the model's own weight 0.",
+                "",
+                format_tradeoff(r),
+                "",
             ]
     out += [
-        "## How to read this", "",
+        "## How to read this",
+        "",
         "- Every list is a full-catalogue ranking (never sampled) with the user's train and "
         "valid items removed; peers (`peer:*`) are scored from their own top-K lists with the "
         "same code and the same exclusions.",

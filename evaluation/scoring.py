@@ -52,8 +52,12 @@ def ranking_context(
     truth_count = np.bincount(truth[:, 0])
     head_count = np.bincount(truth[head[truth[:, 1]], 0], minlength=len(truth_count))
     ctx = M.RankingContext(
-        topk=lists, hits=hits, truth_count=truth_count[truth_users],
-        popularity=popularity, head_truth_count=head_count[truth_users], head_mask=head,
+        topk=lists,
+        hits=hits,
+        truth_count=truth_count[truth_users],
+        popularity=popularity,
+        head_truth_count=head_count[truth_users],
+        head_mask=head,
     )
     return truth_users, ctx
 
@@ -69,7 +73,10 @@ def popularity_deciles(popularity: np.ndarray, n: int = N_DECILES) -> np.ndarray
 
 
 def decile_recall(
-    users: np.ndarray, topk: np.ndarray, truth: np.ndarray, popularity: np.ndarray,
+    users: np.ndarray,
+    topk: np.ndarray,
+    truth: np.ndarray,
+    popularity: np.ndarray,
     k: int = DECILE_K,
 ) -> list[float | None]:
     """Per decile: test pairs whose item is in the user's top k / test pairs (None: no pairs)."""

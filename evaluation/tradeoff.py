@@ -19,12 +19,22 @@ from tailgraph.gnn.tail import ScoreFn, tail_adjusted
 TAIL_WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0)
 TAIL_POOL = 500  # candidates re-ranked per user (the service expands a few hundred)
 TRADEOFF_MODELS = ("bpr_mf", "lightgcn", "itemknn", "tailgnn")
-TRADEOFF_METRICS = ("recall@20", "ndcg@20", "tailrecall@20", "itemcoverage@20", "giniindex@20",
-                    "averagepopularity@20", "cold/recall@20")
+TRADEOFF_METRICS = (
+    "recall@20",
+    "ndcg@20",
+    "tailrecall@20",
+    "itemcoverage@20",
+    "giniindex@20",
+    "averagepopularity@20",
+    "cold/recall@20",
+)
 
 
 def tail_tradeoff(
-    model: str, seed: int, score_fn: ScoreFn, split: InteractionSplit,
+    model: str,
+    seed: int,
+    score_fn: ScoreFn,
+    split: InteractionSplit,
     tail_weights: Sequence[float],
 ) -> list[TradeoffPoint]:
     """Score ``score_fn`` re-ranked at each tail weight (same lists and exclusions as at 0)."""

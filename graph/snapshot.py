@@ -112,7 +112,9 @@ def load_snapshot(path: Path) -> GraphSnapshot:
             head, rel, tail = str(key).split("|")
             kg[(head, rel, tail)] = (z[f"kg_src_{n}"], z[f"kg_dst_{n}"])
         return GraphSnapshot(
-            user_ids=ids["User"], item_ids=ids["Item"], entity_ids=ids["Entity"],
+            user_ids=ids["User"],
+            item_ids=ids["Item"],
+            entity_ids=ids["Entity"],
             text={label: z[f"text_{label}"] for label in LABELS},
             has_text={label: z[f"has_text_{label}"] for label in LABELS},
             interactions=Interactions(

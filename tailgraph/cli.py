@@ -137,8 +137,14 @@ def train(
     settings = get_settings()
     try:
         result = stages.train(
-            settings, _store(settings), model=model, epochs=epochs, seed=seed,
-            protocol=protocol, recommend_k=recommend_k, progress=typer.echo,
+            settings,
+            _store(settings),
+            model=model,
+            epochs=epochs,
+            seed=seed,
+            protocol=protocol,
+            recommend_k=recommend_k,
+            progress=typer.echo,
         )
     except TailGraphError as e:
         _fail(e)
@@ -155,8 +161,11 @@ def _numbers(raw: list[str]) -> list[int]:
 def evaluate(
     ctx: typer.Context,
     models: Annotated[
-        str, typer.Option(help="Comma-separated models (mostpop,itemknn,bpr_mf,lightgcn,"
-                               "text_only,fusion,tailgnn).")
+        str,
+        typer.Option(
+            help="Comma-separated models (mostpop,itemknn,bpr_mf,lightgcn,"
+            "text_only,fusion,tailgnn)."
+        ),
     ] = "mostpop,itemknn,bpr_mf,lightgcn,text_only,fusion,tailgnn",
     protocol: Annotated[
         list[str] | None, typer.Option(help="random | temporal | cold (repeatable).")
@@ -217,9 +226,7 @@ def serve(
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
 
-    uvicorn.run(
-        "tailgraph.api.app:create_app", factory=True, host=host, port=port, workers=workers
-    )
+    uvicorn.run("tailgraph.api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 # -- cypher --------------------------------------------------------------------------------------

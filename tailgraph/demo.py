@@ -120,8 +120,11 @@ def _baselines(result: stages.TrainOutcome, epochs: int | None = None) -> dict[s
 
 
 _COLUMNS = {
-    "recall@20": "Recall@20", "ndcg@20": "NDCG@20", "tailrecall@20": "TailRecall@20",
-    "itemcoverage@20": "Coverage@20", "giniindex@20": "Gini@20",
+    "recall@20": "Recall@20",
+    "ndcg@20": "NDCG@20",
+    "tailrecall@20": "TailRecall@20",
+    "itemcoverage@20": "Coverage@20",
+    "giniindex@20": "Gini@20",
 }
 
 
@@ -130,8 +133,10 @@ def _print_metrics(by_model: dict[str, dict[str, float]]) -> None:
     for model, metrics in by_model.items():
         cells = "".join(f"{metrics.get(key, float('nan')):>15.4f}" for key in _COLUMNS)
         typer.echo(f"  {model:<10}{cells}")
-    typer.echo("  (full-catalogue ranking, training and validation items excluded; for every "
-               "model and protocol run `tailgraph evaluate`)")
+    typer.echo(
+        "  (full-catalogue ranking, training and validation items excluded; for every "
+        "model and protocol run `tailgraph evaluate`)"
+    )
 
 
 def _print_samples(

@@ -1,15 +1,15 @@
 """TailGraph's exception tree; backend errors are mapped onto it at the boundary.
 
-    TailGraphError
-    ├── ConfigurationError        bad or missing settings
-    │   └── UnknownQueryError     no ``cypher/<name>.cypher`` by that name, or a missing identifier
-    ├── StoreError                anything the graph store reports
-    │   ├── StoreUnavailableError the store cannot be reached (HTTP 503)
-    │   └── QueryError            a Cypher query failed inside the store (HTTP 503)
-    ├── DataValidationError       an input file or payload is malformed (file, line, field)
-    ├── NotFoundError             an id that does not exist (HTTP 404)
-    ├── ConflictError             the request contradicts stored state (HTTP 409)
-    └── ArtefactError             a trained model or artefact is missing or unreadable (HTTP 503)
+TailGraphError
+├── ConfigurationError        bad or missing settings
+│   └── UnknownQueryError     no ``cypher/<name>.cypher`` by that name, or a missing identifier
+├── StoreError                anything the graph store reports
+│   ├── StoreUnavailableError the store cannot be reached (HTTP 503)
+│   └── QueryError            a Cypher query failed inside the store (HTTP 503)
+├── DataValidationError       an input file or payload is malformed (file, line, field)
+├── NotFoundError             an id that does not exist (HTTP 404)
+├── ConflictError             the request contradicts stored state (HTTP 409)
+└── ArtefactError             a trained model or artefact is missing or unreadable (HTTP 503)
 """
 
 from __future__ import annotations

@@ -137,8 +137,13 @@ def train(
     if recommend_k > 0:
         indices, scores = recommendation_lists(snapshot, result, recommend_k)
         written["RECOMMENDED"] = write_recommendations(
-            store, snapshot.user_ids, snapshot.item_ids, indices, scores,
-            model=config.model, version=run.version,
+            store,
+            snapshot.user_ids,
+            snapshot.item_ids,
+            indices,
+            scores,
+            model=config.model,
+            version=run.version,
         )
     return TrainOutcome(target, snapshot, run, result.test.flat(), written)
 
@@ -183,6 +188,11 @@ def recommend(settings: Settings, store: GraphStore, user_id: str, k: int) -> Re
     state = ServiceState(settings, store=store)
     scorer = state.scorer()
     return recommend_user(
-        store, scorer, user_id, k, limits=state.limits, vectors=state.vectors,
+        store,
+        scorer,
+        user_id,
+        k,
+        limits=state.limits,
+        vectors=state.vectors,
         titles=state.titles,
     )

@@ -29,8 +29,9 @@ def _option(command: list[str], name: str) -> str | None:
 
 def test_budgets_become_run_recbole_commands(run_all, tmp_path: Path) -> None:
     python, out = tmp_path / "python", tmp_path / "out.json"
-    kgin_default = run_all.peer_command(python, tmp_path, "ml100k-cold-s2", "KGIN-lr1e-3", 2,
-                                        out, 1)
+    kgin_default = run_all.peer_command(
+        python, tmp_path, "ml100k-cold-s2", "KGIN-lr1e-3", 2, out, 1
+    )
     assert _option(kgin_default, "--models") == "KGIN"  # the label is not a RecBole model
     assert _option(kgin_default, "--learning-rate") is None  # RecBole's default rate
     assert _option(kgin_default, "--seed") == "2" and _option(kgin_default, "--epochs") == "40"
@@ -54,4 +55,5 @@ def test_missing_splits_are_named(run_all, tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="ml100k-cold-s1.json"):
         run_all.split_files(tmp_path, "ml100k", ["random", "cold"], [1])
     assert run_all.split_files(tmp_path, "ml100k", ["random"], [1]) == [
-        tmp_path / "ml100k-random-s1.json"]
+        tmp_path / "ml100k-random-s1.json"
+    ]

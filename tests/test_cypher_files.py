@@ -18,19 +18,44 @@ from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
 
 SAMPLES: dict[str, object] = {
     # single ids
-    "id": "u1", "user_id": "u1", "item_id": "i1", "entity_id": "e1",
+    "id": "u1",
+    "user_id": "u1",
+    "item_id": "i1",
+    "entity_id": "e1",
     # id lists
-    "ids": ["u1", "i1", "e1"], "item_ids": ["i1", "i2"], "user_ids": ["u1", "u2"],
-    "entity_ids": ["e1", "e2"], "exclude": ["i3"], "seeds": ["i1", "i2"], "items": ["i1"],
+    "ids": ["u1", "i1", "e1"],
+    "item_ids": ["i1", "i2"],
+    "user_ids": ["u1", "u2"],
+    "entity_ids": ["e1", "e2"],
+    "exclude": ["i3"],
+    "seeds": ["i1", "i2"],
+    "items": ["i1"],
     "seen": ["i2"],
     # bounds and paging
-    "limit": 5, "skip": 0, "after": "", "per_item": 3, "per_entity": 3, "max_candidates": 10,
-    "max_co_users": 5, "max_items_per_co_user": 5, "max_entities_per_seed": 5,
-    "max_items_per_entity": 5, "max_raters": 10, "max_paths": 5, "max_interactions": 50,
+    "limit": 5,
+    "skip": 0,
+    "after": "",
+    "per_item": 3,
+    "per_entity": 3,
+    "max_candidates": 10,
+    "max_co_users": 5,
+    "max_items_per_co_user": 5,
+    "max_entities_per_seed": 5,
+    "max_items_per_entity": 5,
+    "max_raters": 10,
+    "max_paths": 5,
+    "max_interactions": 50,
     # other values
-    "q": "1", "exclude_seen": True, "model": "tailgnn", "version": "v-test",
-    "relation": "synthetic.item.genre", "recorded": 1.7e9, "props": {"title": "Sample"},
-    "text_embedding": [0.25, 0.5, 0.75], "text_hash": "abc", "rows": [],
+    "q": "1",
+    "exclude_seen": True,
+    "model": "tailgnn",
+    "version": "v-test",
+    "relation": "synthetic.item.genre",
+    "recorded": 1.7e9,
+    "props": {"title": "Sample"},
+    "text_embedding": [0.25, 0.5, 0.75],
+    "text_hash": "abc",
+    "rows": [],
 }
 # Where one name means different things in different files.
 OVERRIDES: dict[str, dict[str, object]] = {
@@ -41,8 +66,15 @@ LABEL_FOR = {"explore_node": "User"}
 
 @pytest.fixture
 def loaded(store):
-    ingest(store, generate(SyntheticConfig(n_users=30, n_items=20, n_interactions=200,
-                                           n_entities=10, n_triples=40, seed=5)), progress=False)
+    ingest(
+        store,
+        generate(
+            SyntheticConfig(
+                n_users=30, n_items=20, n_interactions=200, n_entities=10, n_triples=40, seed=5
+            )
+        ),
+        progress=False,
+    )
     return store
 
 
@@ -53,9 +85,12 @@ def _identifiers(name: str, store) -> dict[str, str]:
     )[0]
     values = {
         "label": LABEL_FOR.get(name, "Item"),
-        "rel_type": pattern["type"], "type": pattern["type"],
-        "head": pattern["head"], "head_label": pattern["head"],
-        "tail": pattern["tail"], "tail_label": pattern["tail"],
+        "rel_type": pattern["type"],
+        "type": pattern["type"],
+        "head": pattern["head"],
+        "head_label": pattern["head"],
+        "tail": pattern["tail"],
+        "tail_label": pattern["tail"],
     }
     return {key: values[key] for key in cypher.placeholders(name)}
 

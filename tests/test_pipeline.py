@@ -106,8 +106,21 @@ def test_pipeline_end_to_end(env: dict[str, str]) -> None:
         assert client.get(f"/users/{user}/recommendations", params={"k": 0}).status_code == 422
 
     report_dir = Path(env["TAILGRAPH_ARTEFACTS_DIR"]) / "evaluation"
-    evaluated = invoke(env, "evaluate", "--models", "mostpop,lightgcn", "--protocol", "cold",
-                       "--seeds", "1", "2", "--epochs", "3", "--out", str(report_dir))
+    evaluated = invoke(
+        env,
+        "evaluate",
+        "--models",
+        "mostpop,lightgcn",
+        "--protocol",
+        "cold",
+        "--seeds",
+        "1",
+        "2",
+        "--epochs",
+        "3",
+        "--out",
+        str(report_dir),
+    )
     assert "report.md" in evaluated
     results = json.loads((report_dir / "results.json").read_text())
     assert "lightgcn" in json.dumps(results) and "cold" in (report_dir / "report.md").read_text()

@@ -33,8 +33,11 @@ class CountingStore:
 
 @pytest.fixture
 def trained(store, tmp_path):
-    dataset = generate(SyntheticConfig(n_users=60, n_items=40, n_interactions=600,
-                                       n_entities=20, n_triples=80, seed=2))
+    dataset = generate(
+        SyntheticConfig(
+            n_users=60, n_items=40, n_interactions=600, n_entities=20, n_triples=80, seed=2
+        )
+    )
     stages.ingest(store, dataset)
     counting = CountingStore(store)
     settings = Settings(artefacts_dir=tmp_path, data_dir=tmp_path / "data")
@@ -48,8 +51,10 @@ def test_train_saves_and_writes_back(trained) -> None:
     assert directory == stages.model_directory(Settings(artefacts_dir=directory.parent))
     assert outcome.written["User"] == 60 and outcome.written["Item"] == 40
     # 20 per user, fewer only for users who have already seen more than 20 of the 40 items.
-    per_user = store.run("MATCH (u:User) OPTIONAL MATCH (u)-[:INTERACTED]->(i:Item) "
-                         "RETURN u.id AS u, count(i) AS seen")
+    per_user = store.run(
+        "MATCH (u:User) OPTIONAL MATCH (u)-[:INTERACTED]->(i:Item) "
+        "RETURN u.id AS u, count(i) AS seen"
+    )
     expected = sum(min(20, 40 - row["seen"]) for row in per_user)
     assert outcome.written["RECOMMENDED"] == expected
     stored = store.run("MATCH ()-[r:RECOMMENDED {model: 'lightgcn'}]->() RETURN count(r) AS n")
@@ -60,8 +65,9 @@ def test_train_saves_and_writes_back(trained) -> None:
     metrics = json.loads((directory / "metrics.json").read_text())
     assert metrics["protocol"] == "cold" and "recall@20" in metrics["test"]
     assert (directory / "model.pt").stat().st_size > 0
-    row = store.run("MATCH (i:Item {id: $id}) RETURN i.embedding AS e",
-                    {"id": saved.item_ids[0]})[0]
+    row = store.run("MATCH (i:Item {id: $id}) RETURN i.embedding AS e", {"id": saved.item_ids[0]})[
+        0
+    ]
     np.testing.assert_allclose(row["e"], saved.item[0], rtol=1e-5, atol=1e-6)
 
 

@@ -51,16 +51,32 @@ def split_files(splits_dir: Path, name: str, protocols: list[str], seeds: list[i
     return files
 
 
-def peer_command(python: Path, data_dir: Path, split: str, label: str, seed: int, out: Path,
-                 threads: int) -> list[str]:
+def peer_command(
+    python: Path, data_dir: Path, split: str, label: str, seed: int, out: Path, threads: int
+) -> list[str]:
     """The run_recbole.py command line for one budget entry on one split."""
     budget = BUDGETS[label]
     command = [
-        str(python), str(HERE / "run_recbole.py"), "--data-dir", str(data_dir), "--name", split,
-        "--models", budget.get("model", label), "--seed", str(seed),
-        "--epochs", str(budget["epochs"]),
-        "--stopping-step", str(budget["stopping_step"]), "--topk", "100",
-        "--threads", str(threads), "--out", str(out),
+        str(python),
+        str(HERE / "run_recbole.py"),
+        "--data-dir",
+        str(data_dir),
+        "--name",
+        split,
+        "--models",
+        budget.get("model", label),
+        "--seed",
+        str(seed),
+        "--epochs",
+        str(budget["epochs"]),
+        "--stopping-step",
+        str(budget["stopping_step"]),
+        "--topk",
+        "100",
+        "--threads",
+        str(threads),
+        "--out",
+        str(out),
     ]
     if "learning_rate" in budget:
         command += ["--learning-rate", str(budget["learning_rate"])]
@@ -112,8 +128,16 @@ def main(argv: list[str] | None = None) -> int:
         split = split_file.stem
         seed = int(split.rsplit("-s", 1)[1])
         if not (data_dir / split / f"{split}.train.inter").is_file():
-            subprocess.run([sys.executable, str(HERE / "export_split.py"), str(split_file),
-                            "--out-dir", str(data_dir)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(HERE / "export_split.py"),
+                    str(split_file),
+                    "--out-dir",
+                    str(data_dir),
+                ],
+                check=True,
+            )
         for label in args.models:
             out = out_dir / f"{split}-{label}.json"
             command = peer_command(args.python, data_dir, split, label, seed, out, args.threads)

@@ -28,8 +28,15 @@ import httpx
 import numpy as np
 
 
-async def run(base: str, users: list[str], concurrency: int, requests: int, seconds: float,
-              k: int, rate: float | None = None) -> dict:
+async def run(
+    base: str,
+    users: list[str],
+    concurrency: int,
+    requests: int,
+    seconds: float,
+    k: int,
+    rate: float | None = None,
+) -> dict:
     """Send at most ``requests`` requests or for at most ``seconds``, whichever comes first."""
     latencies: list[float] = []
     errors: list[str] = []
@@ -39,16 +46,16 @@ async def run(base: str, users: list[str], concurrency: int, requests: int, seco
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0) as client:
 
         async def one(user: str, started: float) -> None:
-                try:
-                    response = await client.get(
-                        f"/users/{quote(user, safe='')}/recommendations", params={"k": k}
-                    )
-                    ok = response.status_code == 200 and len(response.json()["items"]) == k
-                    if not ok:
-                        errors.append(f"{response.status_code}: {response.text[:200]}")
-                except httpx.HTTPError as e:
-                    errors.append(repr(e))
-                latencies.append(time.perf_counter() - started)
+            try:
+                response = await client.get(
+                    f"/users/{quote(user, safe='')}/recommendations", params={"k": k}
+                )
+                ok = response.status_code == 200 and len(response.json()["items"]) == k
+                if not ok:
+                    errors.append(f"{response.status_code}: {response.text[:200]}")
+            except httpx.HTTPError as e:
+                errors.append(repr(e))
+            latencies.append(time.perf_counter() - started)
 
         async def worker() -> None:
             nonlocal sent

@@ -87,8 +87,9 @@ def main() -> None:
         settings = Settings()
         store = open_store(settings)
         try:
-            precompute_neighbours(store, settings.artefacts_dir / "current", args.neighbours,
-                                  record)
+            precompute_neighbours(
+                store, settings.artefacts_dir / "current", args.neighbours, record
+            )
         finally:
             store.close()
         previous = json.loads((args.dir / "prepare.json").read_text())
@@ -101,10 +102,17 @@ def main() -> None:
     else:
         from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
 
-        dataset = generate(SyntheticConfig(
-            n_users=args.users, n_items=args.items, n_interactions=args.interactions,
-            n_entities=5_000, n_triples=60_000, zipf_exponent=args.zipf, seed=0,
-        ))
+        dataset = generate(
+            SyntheticConfig(
+                n_users=args.users,
+                n_items=args.items,
+                n_interactions=args.interactions,
+                n_entities=5_000,
+                n_triples=60_000,
+                zipf_exponent=args.zipf,
+                seed=0,
+            )
+        )
     record["seconds"]["load"] = round(time.perf_counter() - started, 1)
     counts = collections.Counter(i.item for i in dataset.interactions)
     record["data"] = dataset.summary() | {"top_item_interactions": counts.most_common(3)}
@@ -118,16 +126,23 @@ def main() -> None:
         record["seconds"]["ingest"] = round(time.perf_counter() - started, 1)
         print("ingest", record["seconds"]["ingest"], flush=True)
         started = time.perf_counter()
-        config = TrainConfig(model="lightgcn", epochs=args.epochs, batch_size=65_536, lr=5e-3,
-                             eval_every=args.epochs, subsets=())
+        config = TrainConfig(
+            model="lightgcn",
+            epochs=args.epochs,
+            batch_size=65_536,
+            lr=5e-3,
+            eval_every=args.epochs,
+            subsets=(),
+        )
         snapshot = export_snapshot(store)
         result = train_snapshot(snapshot, config)
         record["seconds"]["train"] = round(time.perf_counter() - started, 1)
         record["version"] = result.version
         print("train", record["seconds"]["train"], result.version, flush=True)
         started = time.perf_counter()
-        save_trained(settings.artefacts_dir / "current", snapshot, result,
-                     neighbours_k=args.neighbours)
+        save_trained(
+            settings.artefacts_dir / "current", snapshot, result, neighbours_k=args.neighbours
+        )
         for label, ids, vectors in (
             ("User", snapshot.user_ids, result.result.user_embeddings),
             ("Item", snapshot.item_ids, result.result.item_embeddings),

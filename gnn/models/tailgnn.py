@@ -78,12 +78,21 @@ class TailGNN(Recommender):
         self.content_share = content_share
         self.collaborative = LightGCN(num_nodes["user"], num_nodes["item"], adj, dim, layers)
         self.content = ContentTower(
-            num_nodes, kg, text, has_text, dim=dim, layers=layers,
+            num_nodes,
+            kg,
+            text,
+            has_text,
+            dim=dim,
+            layers=layers,
             min_entity_degree=min_entity_degree,
         )
         self.transfer = neighbour_transfer.NeighbourTransfer(
-            text["item"], has_text["item"], kg, item_has_train.bool(),
-            neighbours=transfer_neighbours, temperature=transfer_temperature,
+            text["item"],
+            has_text["item"],
+            kg,
+            item_has_train.bool(),
+            neighbours=transfer_neighbours,
+            temperature=transfer_temperature,
             kg_weight=transfer_kg_weight,
         )
         self.register_buffer("item_has_train", item_has_train.bool(), persistent=False)

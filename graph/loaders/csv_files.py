@@ -171,7 +171,9 @@ def _triples(
             if label == "Entity" and node not in entities:
                 if strict_entities:
                     raise DataValidationError(
-                        f"entity {node!r} is not in entities.csv", source=path, line=line,
+                        f"entity {node!r} is not in entities.csv",
+                        source=path,
+                        line=line,
                         field=end,
                     )
                 entities[node] = {"id": node, "name": None}
@@ -191,8 +193,13 @@ def load_csv(directory: Path, name: str | None = None) -> Dataset:
     items_path, users_path = directory / "items.csv", directory / "users.csv"
     entities_path, triples_path = directory / "entities.csv", directory / "triples.csv"
 
-    item_fields = {"title": "title", "text": "text", "description": "text", "genres": "genres",
-                   "year": "year"}
+    item_fields = {
+        "title": "title",
+        "text": "text",
+        "description": "text",
+        "genres": "genres",
+        "year": "year",
+    }
     items = _nodes(items_path, "item_id", "item", item_fields) if items_path.is_file() else None
     users = _nodes(users_path, "user_id", "user", {"age": "age"}) if users_path.is_file() else None
     entities = (
@@ -209,12 +216,16 @@ def load_csv(directory: Path, name: str | None = None) -> Dataset:
         item = require_value(row, "item_id", inter_path, line)
         if users is not None and user not in users:
             raise DataValidationError(
-                f"user {user!r} is not in users.csv", source=inter_path, line=line,
+                f"user {user!r} is not in users.csv",
+                source=inter_path,
+                line=line,
                 field="user_id",
             )
         if items is not None and item not in items:
             raise DataValidationError(
-                f"item {item!r} is not in items.csv", source=inter_path, line=line,
+                f"item {item!r} is not in items.csv",
+                source=inter_path,
+                line=line,
                 field="item_id",
             )
         rating = parse_float(row.get("rating", ""), inter_path, line, "rating")

@@ -91,8 +91,8 @@ def _read_kg(path: Path) -> list[tuple[int, int, int, int]]:
                     field=names[len(parts)] if len(parts) < 3 else "#4",
                 )
             head, relation, tail = (
-                _integer(p, path, number, f) for p, f in zip(parts, ("head", "relation", "tail"),
-                                                           strict=True)
+                _integer(p, path, number, f)
+                for p, f in zip(parts, ("head", "relation", "tail"), strict=True)
             )
             triples.append((number, head, relation, tail))
     return triples

@@ -28,9 +28,25 @@ from tailgraph.graph.loaders.csv_files import (
 from tailgraph.graph.records import Dataset, Interaction
 
 ML100K_GENRES = (
-    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime",
-    "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance",
-    "Sci-Fi", "Thriller", "War", "Western",
+    "unknown",
+    "Action",
+    "Adventure",
+    "Animation",
+    "Children's",
+    "Comedy",
+    "Crime",
+    "Documentary",
+    "Drama",
+    "Fantasy",
+    "Film-Noir",
+    "Horror",
+    "Musical",
+    "Mystery",
+    "Romance",
+    "Sci-Fi",
+    "Thriller",
+    "War",
+    "Western",
 )
 _TITLE_YEAR = re.compile(r"^(.*\S)\s+\((\d{4})\)\s*$")
 _NO_GENRES = "(no genres listed)"
@@ -45,7 +61,11 @@ def split_title(title: str) -> tuple[str, int | None]:
 
 
 def _lines(
-    path: Path, separator: str, fields: tuple[str, ...], *, encoding: str = "latin-1",
+    path: Path,
+    separator: str,
+    fields: tuple[str, ...],
+    *,
+    encoding: str = "latin-1",
     at_least: bool = False,
 ) -> Iterator[tuple[int, list[str]]]:
     """``(line_number, parts)`` for each non-blank line of a header-less delimited file."""
@@ -103,8 +123,9 @@ def _check_known(
         )
 
 
-def _add_unique(nodes: dict[str, dict[str, Any]], node: dict[str, Any], path: Path,
-                line: int, field: str) -> None:
+def _add_unique(
+    nodes: dict[str, dict[str, Any]], node: dict[str, Any], path: Path, line: int, field: str
+) -> None:
     if node["id"] in nodes:
         raise DataValidationError(
             f"duplicate id {node['id']!r}", source=path, line=line, field=field
@@ -121,7 +142,9 @@ def _ml100k_items(path: Path, genres: tuple[str, ...]) -> dict[str, dict[str, An
         for genre, flag in zip(genres, flags, strict=True):
             if flag not in ("0", "1"):
                 raise DataValidationError(
-                    f"genre flag must be 0 or 1, found {flag!r}", source=path, line=line,
+                    f"genre flag must be 0 or 1, found {flag!r}",
+                    source=path,
+                    line=line,
                     field=genre,
                 )
         title, year = split_title(row["title"])
@@ -146,9 +169,7 @@ def _ml100k_genres(path: Path) -> tuple[str, ...]:
     return tuple(name for name, _ in sorted(pairs, key=lambda p: int(p[1])))
 
 
-def _users(
-    path: Path, separator: str, fields: tuple[str, ...]
-) -> dict[str, dict[str, Any]]:
+def _users(path: Path, separator: str, fields: tuple[str, ...]) -> dict[str, dict[str, Any]]:
     users: dict[str, dict[str, Any]] = {}
     for line, parts in _lines(path, separator, fields):
         row = dict(zip(fields, parts, strict=True))
@@ -164,8 +185,12 @@ def _ml1m_items(path: Path) -> dict[str, dict[str, Any]]:
     for line, parts in _lines(path, "::", ("item_id", "title", "genres")):
         title, year = split_title(parts[1])
         genres = [] if parts[2] == _NO_GENRES else [g for g in parts[2].split("|") if g]
-        item = {"id": require_value({"item_id": parts[0]}, "item_id", path, line),
-                "title": title, "year": year, "genres": genres}
+        item = {
+            "id": require_value({"item_id": parts[0]}, "item_id", path, line),
+            "title": title,
+            "year": year,
+            "genres": genres,
+        }
         _add_unique(items, item, path, line, "item_id")
     return items
 
@@ -196,11 +221,14 @@ def _latest(directory: Path) -> tuple[dict[str, Any] | None, list[Interaction], 
             raise DataValidationError(
                 f"item {item!r} is not in movies.csv", source=ratings, line=line, field="movieId"
             )
-        interactions.append(Interaction(
-            user, item,
-            parse_float(row["rating"], ratings, line, "rating"),
-            parse_float(row["timestamp"], ratings, line, "timestamp"),
-        ))
+        interactions.append(
+            Interaction(
+                user,
+                item,
+                parse_float(row["rating"], ratings, line, "rating"),
+                parse_float(row["timestamp"], ratings, line, "timestamp"),
+            )
+        )
         seen_users[user] = None
         seen_items[item] = None
     if items is None:
@@ -217,15 +245,19 @@ def load_movielens(directory: Path, name: str | None = None) -> Dataset:
         if (directory / "u.item").is_file():
             items = _ml100k_items(directory / "u.item", _ml100k_genres(directory / "u.genre"))
         if (directory / "u.user").is_file():
-            users = _users(directory / "u.user", "|",
-                           ("user_id", "age", "gender", "occupation", "zip_code"))
+            users = _users(
+                directory / "u.user", "|", ("user_id", "age", "gender", "occupation", "zip_code")
+            )
         interactions, seen_users, seen_items = _ratings(directory / "u.data", "\t", items, users)
     elif (directory / "ratings.dat").is_file():
         if (directory / "movies.dat").is_file():
             items = _ml1m_items(directory / "movies.dat")
         if (directory / "users.dat").is_file():
-            users = _users(directory / "users.dat", "::",
-                           ("user_id", "gender", "age", "occupation", "zip_code"))
+            users = _users(
+                directory / "users.dat",
+                "::",
+                ("user_id", "gender", "age", "occupation", "zip_code"),
+            )
         interactions, seen_users, seen_items = _ratings(
             directory / "ratings.dat", "::", items, users
         )

@@ -106,10 +106,13 @@ class AtomicFile:
                         line=number,
                         field=field,
                     )
-                yield number, {
-                    c.name: _value(v, c, self.path, number)
-                    for c, v in zip(columns, parts, strict=True)
-                }
+                yield (
+                    number,
+                    {
+                        c.name: _value(v, c, self.path, number)
+                        for c, v in zip(columns, parts, strict=True)
+                    },
+                )
 
 
 def _decode(raw: bytes, path: Path, line: int) -> str:

@@ -26,55 +26,102 @@ from tailgraph.graph.records import Dataset, Interaction, Triple
 
 # theme name, genre label, adjectives, nouns, settings
 _THEMES: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = (
-    ("space", "Science Fiction",
-     ("Stellar", "Orbital", "Quantum", "Galactic", "Cosmic", "Robotic"),
-     ("Starship", "Android", "Nebula", "Colony", "Wormhole", "Planet"),
-     ("aboard a failing space station", "on a distant moon", "beyond the edge of the galaxy")),
-    ("romance", "Romance",
-     ("Tender", "Secret", "Summer", "Forbidden", "Sweet", "Lasting"),
-     ("Kiss", "Wedding", "Heart", "Letter", "Promise", "Sweetheart"),
-     ("in a small seaside town", "during a Paris spring", "at a family wedding")),
-    ("crime", "Crime",
-     ("Dirty", "Silent", "Deadly", "Crooked", "Midnight", "Undercover"),
-     ("Detective", "Heist", "Alibi", "Witness", "Gangster", "Verdict"),
-     ("in the city's criminal underworld", "inside a corrupt police precinct", "after a bank job")),
-    ("fantasy", "Fantasy",
-     ("Enchanted", "Ancient", "Cursed", "Mythic", "Elven", "Arcane"),
-     ("Dragon", "Wizard", "Kingdom", "Sword", "Sorceress", "Prophecy"),
-     ("in a realm of magic", "beneath the enchanted mountains", "in a forgotten kingdom")),
-    ("war", "War",
-     ("Bloody", "Last", "Frontline", "Fallen", "Brave", "Iron"),
-     ("Battalion", "Soldier", "Trench", "Siege", "General", "Regiment"),
-     ("on the western front", "behind enemy lines", "during the long siege")),
-    ("comedy", "Comedy",
-     ("Silly", "Crazy", "Awkward", "Hilarious", "Wacky", "Clumsy"),
-     ("Roommate", "Road Trip", "Prank", "Party", "Bachelor", "Neighbour"),
-     ("in a chaotic suburban household", "at the worst office party", "on a disastrous holiday")),
-    ("horror", "Horror",
-     ("Haunted", "Bloodcurdling", "Sinister", "Dark", "Possessed", "Wicked"),
-     ("Ghost", "Demon", "Curse", "Cabin", "Zombie", "Nightmare"),
-     ("in an abandoned asylum", "deep in the haunted woods", "in a house that whispers at night")),
-    ("sports", "Sports",
-     ("Championship", "Underdog", "Winning", "Fast", "Final", "Golden"),
-     ("Coach", "Team", "Quarterback", "Boxer", "Season", "Trophy"),
-     ("on the road to the championship", "in the final minutes of the game", "at the olympics")),
-    ("music", "Musical",
-     ("Rhythmic", "Electric", "Soulful", "Jazzy", "Acoustic", "Harmonic"),
-     ("Band", "Singer", "Melody", "Concert", "Guitar", "Symphony"),
-     ("on a sold-out world tour", "in a smoky jazz club", "at a small-town talent show")),
-    ("nature", "Documentary",
-     ("Wild", "Frozen", "Tropical", "Vast", "Endangered", "Migrating"),
-     ("Wilderness", "Ocean", "Glacier", "Rainforest", "Savanna", "Wildlife"),
-     ("across the arctic tundra", "in the heart of the rainforest", "along the great reef")),
-    ("history", "History",
-     ("Imperial", "Medieval", "Royal", "Victorian", "Roman", "Forgotten"),
-     ("Empire", "Emperor", "Dynasty", "Queen", "Revolution", "Crown"),
-     ("in the court of an ancient empire", "during the industrial revolution",
-      "in medieval europe")),
-    ("family", "Children's",
-     ("Magical", "Little", "Friendly", "Playful", "Curious", "Sunny"),
-     ("Puppy", "Toy", "Adventure", "Treehouse", "Kitten", "Birthday"),
-     ("in a colourful toy town", "during the summer holidays", "at grandma's farm")),
+    (
+        "space",
+        "Science Fiction",
+        ("Stellar", "Orbital", "Quantum", "Galactic", "Cosmic", "Robotic"),
+        ("Starship", "Android", "Nebula", "Colony", "Wormhole", "Planet"),
+        ("aboard a failing space station", "on a distant moon", "beyond the edge of the galaxy"),
+    ),
+    (
+        "romance",
+        "Romance",
+        ("Tender", "Secret", "Summer", "Forbidden", "Sweet", "Lasting"),
+        ("Kiss", "Wedding", "Heart", "Letter", "Promise", "Sweetheart"),
+        ("in a small seaside town", "during a Paris spring", "at a family wedding"),
+    ),
+    (
+        "crime",
+        "Crime",
+        ("Dirty", "Silent", "Deadly", "Crooked", "Midnight", "Undercover"),
+        ("Detective", "Heist", "Alibi", "Witness", "Gangster", "Verdict"),
+        (
+            "in the city's criminal underworld",
+            "inside a corrupt police precinct",
+            "after a bank job",
+        ),
+    ),
+    (
+        "fantasy",
+        "Fantasy",
+        ("Enchanted", "Ancient", "Cursed", "Mythic", "Elven", "Arcane"),
+        ("Dragon", "Wizard", "Kingdom", "Sword", "Sorceress", "Prophecy"),
+        ("in a realm of magic", "beneath the enchanted mountains", "in a forgotten kingdom"),
+    ),
+    (
+        "war",
+        "War",
+        ("Bloody", "Last", "Frontline", "Fallen", "Brave", "Iron"),
+        ("Battalion", "Soldier", "Trench", "Siege", "General", "Regiment"),
+        ("on the western front", "behind enemy lines", "during the long siege"),
+    ),
+    (
+        "comedy",
+        "Comedy",
+        ("Silly", "Crazy", "Awkward", "Hilarious", "Wacky", "Clumsy"),
+        ("Roommate", "Road Trip", "Prank", "Party", "Bachelor", "Neighbour"),
+        ("in a chaotic suburban household", "at the worst office party", "on a disastrous holiday"),
+    ),
+    (
+        "horror",
+        "Horror",
+        ("Haunted", "Bloodcurdling", "Sinister", "Dark", "Possessed", "Wicked"),
+        ("Ghost", "Demon", "Curse", "Cabin", "Zombie", "Nightmare"),
+        (
+            "in an abandoned asylum",
+            "deep in the haunted woods",
+            "in a house that whispers at night",
+        ),
+    ),
+    (
+        "sports",
+        "Sports",
+        ("Championship", "Underdog", "Winning", "Fast", "Final", "Golden"),
+        ("Coach", "Team", "Quarterback", "Boxer", "Season", "Trophy"),
+        ("on the road to the championship", "in the final minutes of the game", "at the olympics"),
+    ),
+    (
+        "music",
+        "Musical",
+        ("Rhythmic", "Electric", "Soulful", "Jazzy", "Acoustic", "Harmonic"),
+        ("Band", "Singer", "Melody", "Concert", "Guitar", "Symphony"),
+        ("on a sold-out world tour", "in a smoky jazz club", "at a small-town talent show"),
+    ),
+    (
+        "nature",
+        "Documentary",
+        ("Wild", "Frozen", "Tropical", "Vast", "Endangered", "Migrating"),
+        ("Wilderness", "Ocean", "Glacier", "Rainforest", "Savanna", "Wildlife"),
+        ("across the arctic tundra", "in the heart of the rainforest", "along the great reef"),
+    ),
+    (
+        "history",
+        "History",
+        ("Imperial", "Medieval", "Royal", "Victorian", "Roman", "Forgotten"),
+        ("Empire", "Emperor", "Dynasty", "Queen", "Revolution", "Crown"),
+        (
+            "in the court of an ancient empire",
+            "during the industrial revolution",
+            "in medieval europe",
+        ),
+    ),
+    (
+        "family",
+        "Children's",
+        ("Magical", "Little", "Friendly", "Playful", "Curious", "Sunny"),
+        ("Puppy", "Toy", "Adventure", "Treehouse", "Kitten", "Birthday"),
+        ("in a colourful toy town", "during the summer holidays", "at grandma's farm"),
+    ),
 )
 _RELATIONS = (
     ("synthetic.item.genre", "genre"),
@@ -87,18 +134,87 @@ _RELATIONS = (
     ("synthetic.item.subject", "subject"),
 )
 ENTITY_LINK_RELATION = "synthetic.entity.related_to"
-_FIRST = ("Ada", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jun",
-          "Kira", "Liam", "Maya", "Nico", "Olga", "Pedro", "Quinn", "Rosa", "Sami", "Tara")
-_LAST = ("Abbott", "Berg", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Hale", "Ivanov",
-         "Jensen", "Kowalski", "Lindqvist", "Moreau", "Nakamura", "Okafor", "Patel", "Rossi",
-         "Sato", "Tanaka", "Weber")
-_PLACES = ("Avalon", "Brightwater", "Corvia", "Dunmore", "Eastmarch", "Fairhaven", "Glenrock",
-           "Highmoor", "Ironvale", "Juniper Bay")
-_LANGUAGES = ("Avalonian", "Brightish", "Corvian", "Dunmic", "Eastern", "Fairish", "Glennic",
-              "Highmoric")
+_FIRST = (
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jun",
+    "Kira",
+    "Liam",
+    "Maya",
+    "Nico",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+)
+_LAST = (
+    "Abbott",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Hale",
+    "Ivanov",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Moreau",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Rossi",
+    "Sato",
+    "Tanaka",
+    "Weber",
+)
+_PLACES = (
+    "Avalon",
+    "Brightwater",
+    "Corvia",
+    "Dunmore",
+    "Eastmarch",
+    "Fairhaven",
+    "Glenrock",
+    "Highmoor",
+    "Ironvale",
+    "Juniper Bay",
+)
+_LANGUAGES = (
+    "Avalonian",
+    "Brightish",
+    "Corvian",
+    "Dunmic",
+    "Eastern",
+    "Fairish",
+    "Glennic",
+    "Highmoric",
+)
 _COMPANIES = ("Pictures", "Studios", "Films", "Entertainment", "Productions", "Media")
-_OCCUPATIONS = ("student", "engineer", "artist", "teacher", "doctor", "writer", "scientist",
-                "programmer", "retired", "administrator", "librarian", "other")
+_OCCUPATIONS = (
+    "student",
+    "engineer",
+    "artist",
+    "teacher",
+    "doctor",
+    "writer",
+    "scientist",
+    "programmer",
+    "retired",
+    "administrator",
+    "librarian",
+    "other",
+)
 _WORDS_PER_THEME = 6
 
 
@@ -158,7 +274,10 @@ def _zipf_weights(n: int, exponent: float, rng: np.random.Generator) -> np.ndarr
 
 
 def _sample_within(
-    groups: np.ndarray, n_groups: int, weights: np.ndarray, wanted: np.ndarray,
+    groups: np.ndarray,
+    n_groups: int,
+    weights: np.ndarray,
+    wanted: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
     """For each ``wanted[k]`` group, sample one member of that group by ``weights``."""
@@ -179,8 +298,9 @@ def _sample_within(
     return out
 
 
-def _categorical_rows(probabilities: np.ndarray, rows: np.ndarray, rng: np.random.Generator,
-                      chunk: int = 1_000_000) -> np.ndarray:
+def _categorical_rows(
+    probabilities: np.ndarray, rows: np.ndarray, rng: np.random.Generator, chunk: int = 1_000_000
+) -> np.ndarray:
     """One draw per entry of ``rows`` from the categorical ``probabilities[row]``."""
     out = np.empty(len(rows), dtype=np.int64)
     cumulative = np.cumsum(probabilities, axis=1)
@@ -199,8 +319,12 @@ def _unique(keys: np.ndarray) -> np.ndarray:
     return keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
 
 
-def _distinct(draw: Callable[[int], np.ndarray], target: int, rng: np.random.Generator,
-              forced: np.ndarray | None = None) -> np.ndarray:
+def _distinct(
+    draw: Callable[[int], np.ndarray],
+    target: int,
+    rng: np.random.Generator,
+    forced: np.ndarray | None = None,
+) -> np.ndarray:
     """``target`` distinct int64 keys in random order: all of ``forced`` plus keys drawn
     (oversampled, deduplicated, then subsampled uniformly) from ``draw(size)``."""
     forced = _unique(forced) if forced is not None else np.empty(0, dtype=np.int64)
@@ -222,9 +346,14 @@ def _distinct(draw: Callable[[int], np.ndarray], target: int, rng: np.random.Gen
     return rng.permutation(np.concatenate([forced, keys]))
 
 
-def _interactions(config: SyntheticConfig, item_topic: np.ndarray, popularity: np.ndarray,
-                  taste: np.ndarray, activity: np.ndarray, rng: np.random.Generator,
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def _interactions(
+    config: SyntheticConfig,
+    item_topic: np.ndarray,
+    popularity: np.ndarray,
+    taste: np.ndarray,
+    activity: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (user, item) index pairs, in random order."""
 
     def draw(size: int) -> np.ndarray:
@@ -239,8 +368,12 @@ def _interactions(config: SyntheticConfig, item_topic: np.ndarray, popularity: n
     return keys // config.n_items, keys % config.n_items
 
 
-def _entity_names(config: SyntheticConfig, entity_kind: list[str], entity_topic: np.ndarray,
-                  rng: np.random.Generator) -> list[str]:
+def _entity_names(
+    config: SyntheticConfig,
+    entity_kind: list[str],
+    entity_topic: np.ndarray,
+    rng: np.random.Generator,
+) -> list[str]:
     n = config.n_entities
     first = rng.integers(len(_FIRST), size=n)
     last = rng.integers(len(_LAST), size=n)
@@ -265,8 +398,11 @@ def _entity_names(config: SyntheticConfig, entity_kind: list[str], entity_topic:
     return names
 
 
-def _items(config: SyntheticConfig, item_topic: np.ndarray, rng: np.random.Generator,
-           ) -> list[dict[str, Any]]:
+def _items(
+    config: SyntheticConfig,
+    item_topic: np.ndarray,
+    rng: np.random.Generator,
+) -> list[dict[str, Any]]:
     n = config.n_items
     words = rng.integers(_WORDS_PER_THEME, size=(n, 4))
     settings = rng.integers(3, size=n)
@@ -281,15 +417,19 @@ def _items(config: SyntheticConfig, item_topic: np.ndarray, rng: np.random.Gener
         genres = [genre]
         if has_second[i] and _THEMES[second[i]][1] != genre:
             genres.append(_THEMES[second[i]][1])
-        items.append({
-            "id": f"i{i}",
-            "title": f"The {adjectives[a]} {nouns[b]}",
-            "text": (f"{_article(adjectives[c])} {adjectives[c].lower()} story of a "
-                     f"{nouns[b].lower()} and a {nouns[d].lower()} {places[settings[i]]}. "
-                     f"{genre} fans will recognise every {nouns[a].lower()}."),
-            "year": years[i],
-            "genres": genres,
-        })
+        items.append(
+            {
+                "id": f"i{i}",
+                "title": f"The {adjectives[a]} {nouns[b]}",
+                "text": (
+                    f"{_article(adjectives[c])} {adjectives[c].lower()} story of a "
+                    f"{nouns[b].lower()} and a {nouns[d].lower()} {places[settings[i]]}. "
+                    f"{genre} fans will recognise every {nouns[a].lower()}."
+                ),
+                "year": years[i],
+                "genres": genres,
+            }
+        )
     return items
 
 
@@ -314,9 +454,14 @@ def _relation_names(n: int) -> list[tuple[str, str]]:
     return named
 
 
-def _triples(config: SyntheticConfig, item_topic: np.ndarray, entity_topic: np.ndarray,
-             entity_relation: np.ndarray, relations: list[str], rng: np.random.Generator,
-             ) -> list[Triple]:
+def _triples(
+    config: SyntheticConfig,
+    item_topic: np.ndarray,
+    entity_topic: np.ndarray,
+    entity_relation: np.ndarray,
+    relations: list[str],
+    rng: np.random.Generator,
+) -> list[Triple]:
     n_links = int(round(config.n_triples * config.entity_link_fraction))
     n_item = config.n_triples - n_links
     n_rel, n_topics, n_entities = config.n_relations, config.n_topics, config.n_entities
@@ -329,8 +474,9 @@ def _triples(config: SyntheticConfig, item_topic: np.ndarray, entity_topic: np.n
         rel = rng.integers(n_rel, size=len(heads))
         same_topic = rng.random(len(heads)) < config.topic_affinity
         topic = np.where(same_topic, item_topic[heads], rng.integers(n_topics, size=len(heads)))
-        tails = _sample_within(entity_pool, n_rel * n_topics, entity_weight,
-                               rel * n_topics + topic, rng)
+        tails = _sample_within(
+            entity_pool, n_rel * n_topics, entity_weight, rel * n_topics + topic, rng
+        )
         return (heads * n_rel + rel) * n_entities + tails
 
     def entity_links(size: int) -> np.ndarray:
@@ -341,8 +487,12 @@ def _triples(config: SyntheticConfig, item_topic: np.ndarray, entity_topic: np.n
 
     # Every item gets one triple first, so cold items still sit in the KG.
     covering = item_triples(rng.permutation(config.n_items)[:n_item])
-    item_keys = _distinct(lambda size: item_triples(rng.integers(config.n_items, size=size)),
-                          n_item, rng, forced=covering)
+    item_keys = _distinct(
+        lambda size: item_triples(rng.integers(config.n_items, size=size)),
+        n_item,
+        rng,
+        forced=covering,
+    )
     link_keys = _distinct(entity_links, n_links, rng)
     entity_ids = [f"e{e}" for e in range(n_entities)]
     head_rel, tails = np.divmod(item_keys, n_entities)
@@ -387,13 +537,22 @@ def generate(config: SyntheticConfig | None = None) -> Dataset:
     match = taste[users_idx, item_topic[items_idx]]
     noise = rng.normal(0.0, 0.8, size=len(users_idx))
     ratings = np.clip(np.rint(2.6 + 2.4 * np.sqrt(match) + noise), 1, 5).tolist()
-    ts = (config.start_ts + rng.integers(config.span_days * 86_400, size=len(users_idx)))
+    ts = config.start_ts + rng.integers(config.span_days * 86_400, size=len(users_idx))
     user_ids = np.array([f"u{u}" for u in range(config.n_users)], dtype=object)
     item_ids = np.array([f"i{i}" for i in range(config.n_items)], dtype=object)
     with _gc_paused():
-        interactions = list(map(Interaction._make, zip(
-            user_ids[users_idx].tolist(), item_ids[items_idx].tolist(), ratings,
-            ts.astype(float).tolist(), strict=True)))
+        interactions = list(
+            map(
+                Interaction._make,
+                zip(
+                    user_ids[users_idx].tolist(),
+                    item_ids[items_idx].tolist(),
+                    ratings,
+                    ts.astype(float).tolist(),
+                    strict=True,
+                ),
+            )
+        )
 
     relations = _relation_names(config.n_relations)
     entity_relation = np.arange(config.n_entities) % config.n_relations
@@ -404,8 +563,9 @@ def generate(config: SyntheticConfig | None = None) -> Dataset:
         {"id": f"e{e}", "name": names[e], "kind": kinds[e]} for e in range(config.n_entities)
     ]
     with _gc_paused():
-        triples = _triples(config, item_topic, entity_topic, entity_relation,
-                           [name for name, _ in relations], rng)
+        triples = _triples(
+            config, item_topic, entity_topic, entity_relation, [name for name, _ in relations], rng
+        )
     return Dataset(
         name=f"synthetic-{config.seed}",
         users=_users(config, rng),

@@ -154,9 +154,12 @@ def _transfer_by_hand(graph: FalkorDBStore, encoder: object) -> np.ndarray:
     titles, KG cosine 1 for i1 and i6 (like it they link only to e_dir), softmax(sim / 0.05)
     mix of every trained item with the length restored."""
     ids = sorted(ITEM_VECTORS)
-    titles = [row["t"] for row in graph.run(
-        "UNWIND $ids AS id MATCH (i:Item {id: id}) RETURN i.title AS t", {"ids": ids}
-    )]
+    titles = [
+        row["t"]
+        for row in graph.run(
+            "UNWIND $ids AS id MATCH (i:Item {id: id}) RETURN i.title AS t", {"ids": ids}
+        )
+    ]
     vectors = encoder.encode([item_text({"title": "Seven"}), *titles])  # type: ignore[attr-defined]
     by_text = np.clip(vectors[1:] @ vectors[0], 0.0, None)
     similarity = 0.8 * by_text + 0.2 * np.array([i in ("i1", "i6") for i in ids], dtype=float)

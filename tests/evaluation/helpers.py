@@ -16,14 +16,23 @@ IDCG2 = 1 + 1 / math.log2(3)
 def tiny() -> tuple[GraphSnapshot, InteractionSplit]:
     """2 users, 5 items; item 4 is cold (no training pair)."""
     split = InteractionSplit(
-        train=np.array([[0, 0], [1, 1]]), valid=np.array([[0, 1]]),
-        test=np.array([[0, 2], [0, 3], [1, 4]]), n_users=2, n_items=5,
-        cold_items=np.array([4]), protocol="cold",
+        train=np.array([[0, 0], [1, 1]]),
+        valid=np.array([[0, 1]]),
+        test=np.array([[0, 2], [0, 3], [1, 4]]),
+        n_users=2,
+        n_items=5,
+        cold_items=np.array([4]),
+        protocol="cold",
     )
-    empty = {label: np.zeros((n, 0), np.float32) for label, n in
-             (("User", 2), ("Item", 5), ("Entity", 0))}
+    empty = {
+        label: np.zeros((n, 0), np.float32)
+        for label, n in (("User", 2), ("Item", 5), ("Entity", 0))
+    }
     snapshot = GraphSnapshot(
-        ["u0", "u1"], [f"i{n}" for n in range(5)], [], empty,
+        ["u0", "u1"],
+        [f"i{n}" for n in range(5)],
+        [],
+        empty,
         {k: np.zeros(len(v), bool) for k, v in empty.items()},
         Interactions(*(np.zeros(0),) * 4),
     )

@@ -34,8 +34,13 @@ def test_snapshot_cache_round_trip(planted: GraphSnapshot, tmp_path: Path) -> No
 
 def test_run_cache_reuses_only_matching_runs(planted: GraphSnapshot, tmp_path: Path) -> None:
     config = TrainConfig(lr=0.01, batch_size=512, epochs=2)
-    kwargs = dict(models=["mostpop", "bpr_mf"], protocol="random", seeds=[3], progress=False,
-                  tail_weights=(0.0, 0.5))
+    kwargs = dict(
+        models=["mostpop", "bpr_mf"],
+        protocol="random",
+        seeds=[3],
+        progress=False,
+        tail_weights=(0.0, 0.5),
+    )
     fresh = run_experiment(planted, config=config, cache=RunCache(tmp_path), **kwargs)
     files = sorted(p.name for p in tmp_path.iterdir())
     assert files == ["random-s3-bpr_mf.json", "random-s3-mostpop.json"]
@@ -50,15 +55,15 @@ def test_run_cache_reuses_only_matching_runs(planted: GraphSnapshot, tmp_path: P
     path.write_text(json.dumps(document))
     marked = run_experiment(planted, config=config, cache=RunCache(tmp_path), **kwargs)
     assert marked.runs[1].metrics["recall@20"] == -1.0
-    changed = run_experiment(planted, config=replace(config, lr=0.02), cache=RunCache(tmp_path),
-                             **kwargs)
+    changed = run_experiment(
+        planted, config=replace(config, lr=0.02), cache=RunCache(tmp_path), **kwargs
+    )
     assert changed.runs[1].metrics["recall@20"] >= 0.0  # refitted, entry replaced
     assert json.loads(path.read_text())["run"]["metrics"]["recall@20"] >= 0.0
 
 
 def test_run_cache_misses_when_the_data_changes(planted: GraphSnapshot, tmp_path: Path) -> None:
-    kwargs = dict(models=["mostpop"], protocol="random", seeds=[1], progress=False,
-                  tail_weights=())
+    kwargs = dict(models=["mostpop"], protocol="random", seeds=[1], progress=False, tail_weights=())
     run_experiment(planted, cache=RunCache(tmp_path), **kwargs)
     path = tmp_path / "random-s1-mostpop.json"
     document = json.loads(path.read_text())

@@ -41,8 +41,13 @@ def test_summary_mean_and_sample_std_over_seeds() -> None:
 
 def test_experiment_is_deterministic_for_a_seed(planted: GraphSnapshot) -> None:
     config = TrainConfig(lr=0.01, batch_size=512, epochs=2)
-    kwargs = dict(models=["mostpop", "bpr_mf", "text_only"], protocol="cold", seeds=[4],
-                  config=config, progress=False)
+    kwargs = dict(
+        models=["mostpop", "bpr_mf", "text_only"],
+        protocol="cold",
+        seeds=[4],
+        config=config,
+        progress=False,
+    )
     first, second = run_experiment(planted, **kwargs), run_experiment(planted, **kwargs)
     assert [r.model for r in first.runs] == ["mostpop", "bpr_mf", "text_only"]
     assert [r.metrics for r in first.runs] == [r.metrics for r in second.runs]
@@ -64,8 +69,14 @@ def test_fusion_reuses_its_fitted_models_and_counts_their_seconds(
     planted: GraphSnapshot,
 ) -> None:
     config = TrainConfig(lr=0.01, batch_size=512, epochs=2)
-    result = run_experiment(planted, models=["text_only", "lightgcn", "fusion"], seeds=[1],
-                            config=config, progress=False, tail_weights=())
+    result = run_experiment(
+        planted,
+        models=["text_only", "lightgcn", "fusion"],
+        seeds=[1],
+        config=config,
+        progress=False,
+        tail_weights=(),
+    )
     seconds = {run.model: run.seconds for run in result.runs}
     assert seconds["fusion"] > seconds["text_only"] + seconds["lightgcn"]
     fusion = next(run for run in result.runs if run.model == "fusion")
@@ -82,8 +93,9 @@ def test_split_paths() -> None:
 
 
 def test_temporal_protocol_and_sparse_users_are_reported(planted: GraphSnapshot) -> None:
-    result = run_experiment(planted, models=["mostpop"], protocol="temporal", seeds=[1],
-                            progress=False)
+    result = run_experiment(
+        planted, models=["mostpop"], protocol="temporal", seeds=[1], progress=False
+    )
     run = result.runs[0]
     assert result.protocol == "temporal" and "cold/recall@20" not in run.metrics
     assert run.subset_users["sparse"] > 0 and "sparse/recall@20" in run.metrics
@@ -92,10 +104,20 @@ def test_temporal_protocol_and_sparse_users_are_reported(planted: GraphSnapshot)
 
 def test_tail_weight_sweep_trades_accuracy_for_the_tail(planted: GraphSnapshot) -> None:
     config = TrainConfig(lr=0.01, batch_size=512, epochs=4)
-    result = run_experiment(planted, models=["mostpop", "bpr_mf"], protocol="cold", seeds=[2],
-                            config=config, progress=False, tail_weights=(0.0, 0.3, 1.0))
+    result = run_experiment(
+        planted,
+        models=["mostpop", "bpr_mf"],
+        protocol="cold",
+        seeds=[2],
+        config=config,
+        progress=False,
+        tail_weights=(0.0, 0.3, 1.0),
+    )
     assert [(p.model, p.tail_weight) for p in result.tradeoff] == [
-        ("bpr_mf", 0.0), ("bpr_mf", 0.3), ("bpr_mf", 1.0)]  # mostpop is not swept
+        ("bpr_mf", 0.0),
+        ("bpr_mf", 0.3),
+        ("bpr_mf", 1.0),
+    ]  # mostpop is not swept
     zero, mild, strong = (p.metrics for p in result.tradeoff)
     plain = next(r.metrics for r in result.runs if r.model == "bpr_mf")
     assert zero == {k: plain[k] for k in zero}  # weight 0 is the model's own ranking

@@ -17,8 +17,9 @@ from tests.evaluation.helpers import check_hand_metrics, tiny
 
 
 def _write_peer(path: Path, topk: dict[str, list[str]], dataset: str = "x-cold-s0") -> Path:
-    path.write_text(json.dumps({"KGAT": {"topk": topk, "seconds": 3.5,
-                                         "config": {"dataset": dataset}}}))
+    path.write_text(
+        json.dumps({"KGAT": {"topk": topk, "seconds": 3.5, "config": {"dataset": dataset}}})
+    )
     return path
 
 
@@ -66,8 +67,9 @@ def test_exported_split_is_exactly_our_split(planted: GraphSnapshot, tmp_path: P
     for part in ("train", "valid", "test"):
         back = np.array([[user[u], item[i]] for u, i in doc[part]]).reshape(-1, 2)
         assert np.array_equal(back, getattr(split, part)), part
-    kg = sum(len(s) for (h, _, t), (s, _) in planted.kg_edges.items()
-             if {h, t} <= {"Item", "Entity"})
+    kg = sum(
+        len(s) for (h, _, t), (s, _) in planted.kg_edges.items() if {h, t} <= {"Item", "Entity"}
+    )
     assert counts["triples"] == kg > 0
     assert all(a == b and a in item for a, b in doc["links"])
     # cold items are absent from the exported training part

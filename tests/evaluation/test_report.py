@@ -25,19 +25,31 @@ MODELS = ["mostpop", "itemknn", "text_only"]
 def report_dir(planted: GraphSnapshot, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("report")
     run_evaluation(
-        planted, models=MODELS, protocol=["random", "cold"], seeds=[1, 2], out_dir=out / "r",
-        export_split=out / "splits" / "planted.json", progress=False,
+        planted,
+        models=MODELS,
+        protocol=["random", "cold"],
+        seeds=[1, 2],
+        out_dir=out / "r",
+        export_split=out / "splits" / "planted.json",
+        progress=False,
     )
     return out
 
 
 def test_report_files_and_plots(report_dir: Path) -> None:
     files = sorted(p.name for p in (report_dir / "r").iterdir())
-    assert files == sorted([
-        "report.md", "results.json", "recall_by_decile-random.png", "lorenz-random.png",
-        "recall_by_decile-cold.png", "lorenz-cold.png",
-        "tail_tradeoff-random.png", "tail_tradeoff-cold.png",
-    ])
+    assert files == sorted(
+        [
+            "report.md",
+            "results.json",
+            "recall_by_decile-random.png",
+            "lorenz-random.png",
+            "recall_by_decile-cold.png",
+            "lorenz-cold.png",
+            "tail_tradeoff-random.png",
+            "tail_tradeoff-cold.png",
+        ]
+    )
     for name in files:
         if name.endswith(".png"):
             data = (report_dir / "r" / name).read_bytes()
@@ -49,8 +61,15 @@ def test_report_markdown_has_a_table_per_protocol(report_dir: Path) -> None:
     for protocol in ("random", "cold"):
         section = text.split(f"## Protocol `{protocol}`")[1].split("## ")[0]
         header = next(line for line in section.splitlines() if line.startswith("| Model"))
-        for column in ("Recall@20", "NDCG@20", "Head recall@20", "Tail recall@20",
-                       "Coverage@20", "Gini@20", "Cold-item recall@20"):
+        for column in (
+            "Recall@20",
+            "NDCG@20",
+            "Head recall@20",
+            "Tail recall@20",
+            "Coverage@20",
+            "Gini@20",
+            "Cold-item recall@20",
+        ):
             assert column in header
         rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
         assert [row.split("|")[1].strip() for row in rows] == MODELS
@@ -66,8 +85,14 @@ def test_results_json_holds_every_number(report_dir: Path, planted: GraphSnapsho
     assert cold["seeds"] == [1, 2] and set(cold["splits"]) == {"1", "2"}
     assert len(cold["runs"]) == len(MODELS) * 2
     run = cold["runs"][0]
-    assert {"recall@20", "ndcg@20", "tailrecall@20", "itemcoverage@20", "giniindex@20",
-            "cold/recall@20"} <= set(run["metrics"])
+    assert {
+        "recall@20",
+        "ndcg@20",
+        "tailrecall@20",
+        "itemcoverage@20",
+        "giniindex@20",
+        "cold/recall@20",
+    } <= set(run["metrics"])
     assert len(run["recall_by_decile"]) == 10
     values = [r["metrics"]["recall@20"] for r in cold["runs"] if r["model"] == "itemknn"]
     summary = cold["summary"]["itemknn"]["recall@20"]
@@ -83,32 +108,47 @@ def test_splits_exported_per_protocol_and_seed(report_dir: Path) -> None:
     assert doc["name"] == "tailgraph-cold-s2"
 
 
-def test_peer_results_for_another_split_are_refused(
-    planted: GraphSnapshot, tmp_path: Path
-) -> None:
+def test_peer_results_for_another_split_are_refused(planted: GraphSnapshot, tmp_path: Path) -> None:
     path = tmp_path / "peer.json"
     path.write_text(json.dumps({"KGAT": {"topk": {}, "config": {"dataset": "other-s9"}}}))
     with pytest.raises(ConfigurationError, match="other-s9"):
-        run_evaluation(planted, models=["mostpop"], out_dir=tmp_path / "r",
-                       peer_results=path, progress=False)
+        run_evaluation(
+            planted, models=["mostpop"], out_dir=tmp_path / "r", peer_results=path, progress=False
+        )
 
 
 def test_peer_results_are_scored_into_the_table(planted: GraphSnapshot, tmp_path: Path) -> None:
     split_file = tmp_path / "split.json"
-    run_evaluation(planted, models=["mostpop"], seeds=[3], out_dir=tmp_path / "a",
-                   export_split=split_file, progress=False)
+    run_evaluation(
+        planted,
+        models=["mostpop"],
+        seeds=[3],
+        out_dir=tmp_path / "a",
+        export_split=split_file,
+        progress=False,
+    )
     split = json.loads(split_file.read_text())
     seen: dict[str, set[str]] = {}
     for user, item in split["train"] + split["valid"]:
         seen.setdefault(user, set()).add(item)
     test_users = sorted({u for u, _ in split["test"]})
-    topk = {u: [i for i in planted.item_ids if i not in seen.get(u, set())][:20]
-            for u in test_users}
+    topk = {
+        u: [i for i in planted.item_ids if i not in seen.get(u, set())][:20] for u in test_users
+    }
     peer = tmp_path / "peer.json"
-    peer.write_text(json.dumps({"FirstItems": {"topk": topk, "seconds": 1.0,
-                                               "config": {"dataset": split["name"]}}}))
-    out = run_evaluation(planted, models=["mostpop"], seeds=[3], out_dir=tmp_path / "b",
-                         peer_results=[peer], progress=False)
+    peer.write_text(
+        json.dumps(
+            {"FirstItems": {"topk": topk, "seconds": 1.0, "config": {"dataset": split["name"]}}}
+        )
+    )
+    out = run_evaluation(
+        planted,
+        models=["mostpop"],
+        seeds=[3],
+        out_dir=tmp_path / "b",
+        peer_results=[peer],
+        progress=False,
+    )
     doc = json.loads((out / "results.json").read_text())
     models = [r["model"] for r in doc["protocols"]["random"]["runs"]]
     assert models == ["mostpop", "peer:FirstItems"]
@@ -133,19 +173,27 @@ def test_lorenz_curve() -> None:
 
 
 def test_evaluation_of_a_real_store_export(store, tmp_path: Path) -> None:
-    dataset = generate(SyntheticConfig(n_users=40, n_items=30, n_interactions=400,
-                                       n_entities=10, n_triples=40, seed=2))
+    dataset = generate(
+        SyntheticConfig(
+            n_users=40, n_items=30, n_interactions=400, n_entities=10, n_triples=40, seed=2
+        )
+    )
     ingest(store, dataset, progress=False)
     snapshot = export_snapshot(store)
-    out = run_evaluation(snapshot, models=["mostpop", "itemknn"], out_dir=tmp_path / "r",
-                         progress=False)
+    out = run_evaluation(
+        snapshot, models=["mostpop", "itemknn"], out_dir=tmp_path / "r", progress=False
+    )
     doc = json.loads((out / "results.json").read_text())
     assert doc["dataset"]["users"] == 40 and doc["dataset"]["interactions"] > 0
     assert doc["protocols"]["random"]["summary"]["itemknn"]["recall@20"]["mean"] > 0
     # the same snapshot saved to disk evaluates to the same numbers
     save_snapshot(snapshot, tmp_path / "snap.npz")
-    again = run_evaluation(tmp_path / "snap.npz", models=["mostpop", "itemknn"],
-                           out_dir=tmp_path / "r2", progress=False)
+    again = run_evaluation(
+        tmp_path / "snap.npz",
+        models=["mostpop", "itemknn"],
+        out_dir=tmp_path / "r2",
+        progress=False,
+    )
     runs = json.loads((again / "results.json").read_text())["protocols"]["random"]["runs"]
     before = doc["protocols"]["random"]["runs"]
     assert [r["metrics"] for r in runs] == [r["metrics"] for r in before]
@@ -161,7 +209,15 @@ def test_report_has_the_tail_weight_tradeoff(report_dir: Path) -> None:
     section = text.split("### `tail_weight` trade-off — `random`")[1]
     rows = [line for line in section.split("\n\n")[2].splitlines() if line.startswith("| itemknn")]
     assert [row.split(" | ")[1] for row in rows] == [
-        "0", "0.05", "0.1", "0.2", "0.3", "0.5", "0.8", "1"]
+        "0",
+        "0.05",
+        "0.1",
+        "0.2",
+        "0.3",
+        "0.5",
+        "0.8",
+        "1",
+    ]
     assert rows[0].endswith("| +0.0% |")
     document = json.loads((report_dir / "r" / "results.json").read_text())
     sweep = document["protocols"]["random"]["tail_tradeoff"]

@@ -27,10 +27,9 @@ def planted() -> GraphSnapshot:
     """300 users, 200 items, 60 entities, 4000 interactions, items with text features."""
     torch.set_num_threads(1)
     dataset = generate(
-        SyntheticConfig(n_users=300, n_items=200, n_interactions=4000, n_entities=60,
-                        n_triples=400, seed=1)
+        SyntheticConfig(
+            n_users=300, n_items=200, n_interactions=4000, n_entities=60, n_triples=400, seed=1
+        )
     )
-    item_text = {
-        str(i["id"]): f"{i.get('title', '')} {i.get('text', '')}" for i in dataset.items
-    }
+    item_text = {str(i["id"]): f"{i.get('title', '')} {i.get('text', '')}" for i in dataset.items}
     return snapshot_from_dataset(dataset, {"Item": _bag_of_words(item_text)})

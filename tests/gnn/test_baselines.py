@@ -23,8 +23,9 @@ from tailgraph.graph.snapshot import GraphSnapshot, Interactions
 
 def _split(train: list[list[int]], n_users: int, n_items: int) -> InteractionSplit:
     empty = np.zeros((0, 2), np.int64)
-    return InteractionSplit(np.array(train), empty, empty, n_users, n_items,
-                            np.zeros(0, np.int64), "random")
+    return InteractionSplit(
+        np.array(train), empty, empty, n_users, n_items, np.zeros(0, np.int64), "random"
+    )
 
 
 def test_mostpop_scores_are_training_counts() -> None:
@@ -51,25 +52,37 @@ def test_itemknn_cosine_and_scores_by_hand() -> None:
 def test_text_only_profile_is_mean_of_history_and_profile_text() -> None:
     item_text = np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 0]], np.float32)
     snapshot = GraphSnapshot(
-        ["u0", "u1"], ["a", "b", "c", "d"], [],
-        text={"User": np.array([[0, 0, 0], [0, 0, 2]], np.float32), "Item": item_text,
-              "Entity": np.zeros((0, 3), np.float32)},
-        has_text={"User": np.array([False, True]),
-                  "Item": np.array([True, True, True, False]), "Entity": np.zeros(0, bool)},
+        ["u0", "u1"],
+        ["a", "b", "c", "d"],
+        [],
+        text={
+            "User": np.array([[0, 0, 0], [0, 0, 2]], np.float32),
+            "Item": item_text,
+            "Entity": np.zeros((0, 3), np.float32),
+        },
+        has_text={
+            "User": np.array([False, True]),
+            "Item": np.array([True, True, True, False]),
+            "Entity": np.zeros(0, bool),
+        },
         interactions=Interactions(*(np.zeros(0),) * 4),
     )
     model = TextOnly.fit(snapshot, _split([[0, 0], [1, 1]], 2, 4))
     scores = model(torch.tensor([0, 1])).numpy()
     assert scores[0] == pytest.approx([1.0, 0.0, 0.0, NO_TEXT_SCORE])
     # user 1: mean(b, own profile text c) -> cos with b and c = 1/sqrt(2)
-    assert scores[1] == pytest.approx([0.0, 2 ** -0.5, 2 ** -0.5, NO_TEXT_SCORE], abs=1e-6)
+    assert scores[1] == pytest.approx([0.0, 2**-0.5, 2**-0.5, NO_TEXT_SCORE], abs=1e-6)
 
 
 def test_text_only_needs_text(planted: GraphSnapshot) -> None:
-    bare = GraphSnapshot(planted.user_ids, planted.item_ids, planted.entity_ids,
-                         {k: v[:, :0] for k, v in planted.text.items()},
-                         {k: np.zeros_like(v) for k, v in planted.has_text.items()},
-                         planted.interactions)
+    bare = GraphSnapshot(
+        planted.user_ids,
+        planted.item_ids,
+        planted.entity_ids,
+        {k: v[:, :0] for k, v in planted.text.items()},
+        {k: np.zeros_like(v) for k, v in planted.has_text.items()},
+        planted.interactions,
+    )
     with pytest.raises(ConfigurationError, match="text embeddings"):
         TextOnly.fit(bare, split_snapshot(bare, "random", 0))
 
@@ -94,11 +107,11 @@ def planted_baselines(planted: GraphSnapshot):
     """Every score-function baseline fitted on one random split of the planted data."""
     split = split_snapshot(planted, "random", 0)
     data = build_hetero_data(planted, split)
-    config = TrainConfig(model="lightgcn", epochs=15, lr=0.01, batch_size=512, seed=0,
-                         subsets=())
+    config = TrainConfig(model="lightgcn", epochs=15, lr=0.01, batch_size=512, seed=0, subsets=())
     result = train(build_model(data, config), data, split, config)
-    lightgcn = make_score_fn(torch.from_numpy(result.user_embeddings),
-                             torch.from_numpy(result.item_embeddings))
+    lightgcn = make_score_fn(
+        torch.from_numpy(result.user_embeddings), torch.from_numpy(result.item_embeddings)
+    )
     text = TextOnly.fit(planted, split)
     models = {
         "mostpop": MostPop.fit(split),

@@ -20,8 +20,12 @@ from tailgraph.graph.snapshot import GraphSnapshot
 def _data(snapshot: GraphSnapshot, protocol: str = "cold"):
     inter = snapshot.interactions
     split = split_interactions(
-        inter.user, inter.item, len(snapshot.user_ids), len(snapshot.item_ids),
-        protocol=protocol, ts=inter.ts,
+        inter.user,
+        inter.item,
+        len(snapshot.user_ids),
+        len(snapshot.item_ids),
+        protocol=protocol,
+        ts=inter.ts,
     )
     return build_hetero_data(snapshot, split), split
 

@@ -35,8 +35,15 @@ def log2(x: float) -> float:
     [
         ("recall", 3, (1 / 2 + 3 / 4) / 2),
         ("recall", 1, (0 + 1 / 4) / 2),
-        ("ndcg", 3, ((1 / log2(3)) / (1 + 1 / log2(3))
-                     + (1 + 1 / log2(3) + 1 / log2(4)) / (1 + 1 / log2(3) + 1 / log2(4))) / 2),
+        (
+            "ndcg",
+            3,
+            (
+                (1 / log2(3)) / (1 + 1 / log2(3))
+                + (1 + 1 / log2(3) + 1 / log2(4)) / (1 + 1 / log2(3) + 1 / log2(4))
+            )
+            / 2,
+        ),
         ("hit", 1, 0.5),
         ("hit", 3, 1.0),
         ("precision", 3, (1 / 3 + 3 / 3) / 2),
@@ -62,8 +69,11 @@ def test_gini_index_by_hand(ctx: M.RankingContext) -> None:
 
 def test_gini_is_zero_for_uniform_exposure() -> None:
     ctx = M.RankingContext(
-        topk=np.array([[0, 1], [2, 3]]), hits=np.zeros((2, 2), bool),
-        truth_count=np.array([1, 1]), popularity=np.ones(4), head_truth_count=np.zeros(2, int),
+        topk=np.array([[0, 1], [2, 3]]),
+        hits=np.zeros((2, 2), bool),
+        truth_count=np.array([1, 1]),
+        popularity=np.ones(4),
+        head_truth_count=np.zeros(2, int),
     )
     assert M.get("giniindex").compute(ctx, 2) == pytest.approx(0.0)
 
@@ -78,8 +88,11 @@ def test_novelty_by_hand(ctx: M.RankingContext) -> None:
 def test_ndcg_ideal_uses_min_of_truth_and_k() -> None:
     # one truth item ranked first: NDCG must be exactly 1 whatever K is
     ctx = M.RankingContext(
-        topk=np.array([[3, 1, 2]]), hits=np.array([[True, False, False]]),
-        truth_count=np.array([1]), popularity=np.arange(5), head_truth_count=np.array([1]),
+        topk=np.array([[3, 1, 2]]),
+        hits=np.array([[True, False, False]]),
+        truth_count=np.array([1]),
+        popularity=np.arange(5),
+        head_truth_count=np.array([1]),
     )
     assert M.get("ndcg").compute(ctx, 3) == pytest.approx(1.0)
 

@@ -19,8 +19,12 @@ from tailgraph.graph.snapshot import GraphSnapshot
 def data_split(planted: GraphSnapshot):
     inter = planted.interactions
     split = split_interactions(
-        inter.user, inter.item, len(planted.user_ids), len(planted.item_ids),
-        protocol="cold", ts=inter.ts,
+        inter.user,
+        inter.item,
+        len(planted.user_ids),
+        len(planted.item_ids),
+        protocol="cold",
+        ts=inter.ts,
     )
     return build_hetero_data(planted, split), split
 

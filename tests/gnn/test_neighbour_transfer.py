@@ -20,8 +20,13 @@ def _kg() -> KGEdges:
     both = (torch.cat([src, dst]), torch.cat([dst, src]))  # item -> entity and back
     relation = torch.cat([torch.zeros(len(LINKS)), torch.ones(len(LINKS))]).long()
     return KGEdges(
-        both[0], both[1], relation, torch.ones(2 * len(LINKS)),
-        [("item", "LINK", "entity"), ("entity", "rev_LINK", "item")], OFFSETS, 11,
+        both[0],
+        both[1],
+        relation,
+        torch.ones(2 * len(LINKS)),
+        [("item", "LINK", "entity"), ("entity", "rev_LINK", "item")],
+        OFFSETS,
+        11,
     )
 
 
@@ -87,9 +92,7 @@ def test_items_without_text_are_placed_by_their_links_only() -> None:
     assert torch.allclose(transfer.neighbour_similarity[0], torch.tensor([0.2]), atol=1e-6)
 
 
-@pytest.mark.parametrize(
-    "options", [{"neighbours": 0}, {"temperature": 0.0}, {"kg_weight": 1.5}]
-)
+@pytest.mark.parametrize("options", [{"neighbours": 0}, {"temperature": 0.0}, {"kg_weight": 1.5}])
 def test_bad_options_are_refused(options) -> None:
     with pytest.raises(ValueError, match="neighbour transfer needs"):
         _transfer(**options)

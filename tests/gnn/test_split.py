@@ -13,8 +13,13 @@ from tailgraph.graph.snapshot import GraphSnapshot
 def _split(snapshot: GraphSnapshot, protocol: str, seed: int = 0) -> InteractionSplit:
     inter = snapshot.interactions
     return split_interactions(
-        inter.user, inter.item, len(snapshot.user_ids), len(snapshot.item_ids),
-        protocol=protocol, ts=inter.ts, seed=seed,
+        inter.user,
+        inter.item,
+        len(snapshot.user_ids),
+        len(snapshot.item_ids),
+        protocol=protocol,
+        ts=inter.ts,
+        seed=seed,
     )
 
 

@@ -63,9 +63,9 @@ def test_full_catalogue_reranking_equals_the_services_on_the_same_candidates() -
 def test_reranking_touches_only_the_candidate_pool() -> None:
     scores = torch.tensor([[5.0, 4.0, 3.0, 2.0, 1.0, 0.0]])
     popularity = torch.tensor([100, 100, 0, 0, 0, 0])
-    adjusted = tail_adjusted(lambda users: scores[users], popularity, 1.0, pool=3)(
-        torch.arange(1)
-    )[0]
+    adjusted = tail_adjusted(lambda users: scores[users], popularity, 1.0, pool=3)(torch.arange(1))[
+        0
+    ]
     order = torch.argsort(adjusted, descending=True).tolist()
     # pool {0, 1, 2}: spread 5 - 3 = 2; popular 0 and 1 drop by 2 -> 3.0, 2.0; item 2 stays 3.0
     assert set(order[:3]) == {0, 1, 2} and order[0] in (0, 2) and order[2] == 1

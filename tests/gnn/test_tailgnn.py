@@ -25,8 +25,13 @@ from tailgraph.graph.snapshot import GraphSnapshot
 def cold_data(planted: GraphSnapshot):
     inter = planted.interactions
     split = split_interactions(
-        inter.user, inter.item, len(planted.user_ids), len(planted.item_ids),
-        protocol="cold", ts=inter.ts, seed=3,
+        inter.user,
+        inter.item,
+        len(planted.user_ids),
+        len(planted.item_ids),
+        protocol="cold",
+        ts=inter.ts,
+        seed=3,
     )
     return build_hetero_data(planted, split), split
 
@@ -199,8 +204,15 @@ def test_tail_recall_beats_lightgcn_on_a_planted_long_tail(planted: GraphSnapsho
     metrics = {}
     for name in ("lightgcn", "tailgnn"):
         config = TrainConfig(
-            model=name, dim=32, lr=1e-2, epochs=30, eval_every=5, patience=2, eval_ks=(20,),
-            subsets=(), seed=1,
+            model=name,
+            dim=32,
+            lr=1e-2,
+            epochs=30,
+            eval_every=5,
+            patience=2,
+            eval_ks=(20,),
+            subsets=(),
+            seed=1,
         )
         metrics[name] = train(build_model(data, config), data, split, config).test.metrics
     tail = {name: m["tailrecall@20"] for name, m in metrics.items()}

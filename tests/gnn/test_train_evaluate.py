@@ -18,14 +18,19 @@ from tailgraph.graph.snapshot import GraphSnapshot
 
 def _tiny_split() -> InteractionSplit:
     return InteractionSplit(
-        train=np.array([[0, 0], [1, 1]]), valid=np.array([[0, 1]]),
-        test=np.array([[0, 2], [1, 3]]), n_users=2, n_items=4,
-        cold_items=np.zeros(0, np.int64), protocol="random",
+        train=np.array([[0, 0], [1, 1]]),
+        valid=np.array([[0, 1]]),
+        test=np.array([[0, 2], [1, 3]]),
+        n_users=2,
+        n_items=4,
+        cold_items=np.zeros(0, np.int64),
+        protocol="random",
     )
 
 
 def test_ranking_excludes_train_and_valid_items() -> None:
     split = _tiny_split()
+
     # scores prefer items 0 then 1 then 2 then 3 for everyone
     def score(users: torch.Tensor) -> torch.Tensor:
         return torch.tensor([4.0, 3.0, 2.0, 1.0]).repeat(len(users), 1)
@@ -62,8 +67,9 @@ def planted_split(planted: GraphSnapshot):
 @pytest.mark.parametrize("name", ["tailgnn", "lightgcn", "bpr_mf"])
 def test_training_lowers_loss_and_beats_random(planted_split, name: str) -> None:
     data, split = planted_split
-    config = TrainConfig(model=name, dim=32, epochs=12, batch_size=512, lr=0.01,
-                         eval_every=4, patience=5, seed=1)
+    config = TrainConfig(
+        model=name, dim=32, epochs=12, batch_size=512, lr=0.01, eval_every=4, patience=5, seed=1
+    )
     result = train(build_model(data, config), data, split, config)
     assert result.history[-1]["loss"] < 0.8 * result.history[0]["loss"]
     generator = torch.Generator().manual_seed(0)
@@ -87,8 +93,9 @@ def test_cpu_training_is_deterministic(planted_split) -> None:
 
 def test_tailgnn_trains_both_stages_then_picks_its_mix_and_transfer_scale(planted_split) -> None:
     data, split = planted_split
-    config = TrainConfig(model="tailgnn", dim=16, epochs=4, batch_size=512, lr=0.01,
-                         eval_every=2, patience=5, seed=1)
+    config = TrainConfig(
+        model="tailgnn", dim=16, epochs=4, batch_size=512, lr=0.01, eval_every=2, patience=5, seed=1
+    )
     model = build_model(data, config)
     result = train(model, data, split, config)
     assert [r["stage"] for r in result.history] == ["collaborative"] * 4 + ["content"] * 4

@@ -34,7 +34,9 @@ def test_fetch_extracts_from_an_injected_wheel(tmp_path: Path) -> None:
 
     assert target == tmp_path / "data" / "ml-100k"
     assert sorted(p.name for p in target.iterdir()) == [
-        "escape.txt", "ml-100k.inter", "ml-100k.item",
+        "escape.txt",
+        "ml-100k.inter",
+        "ml-100k.item",
     ]
     assert not (tmp_path / "escape.txt").exists()
     assert [p.name for p in (tmp_path / "data").iterdir()] == ["ml-100k"]  # no staging left
@@ -84,8 +86,12 @@ def test_pip_failure_is_a_configuration_error(tmp_path: Path) -> None:
 def test_real_ml_100k(tmp_path: Path, store) -> None:
     dataset = datasets.load("ml-100k", tmp_path)
     assert dataset.summary() == {
-        "users": 943, "items": 1682, "entities": 33030, "interactions": 100000,
-        "triples": 91631, "relations": 24,
+        "users": 943,
+        "items": 1682,
+        "entities": 33030,
+        "interactions": 100000,
+        "triples": 91631,
+        "relations": 24,
     }
     assert dataset.items[0]["title"] == "Toy Story" and dataset.items[0]["year"] == 1995
     assert dataset.users[0]["occupation"] == "technician"

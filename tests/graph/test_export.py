@@ -12,8 +12,7 @@ from tailgraph.graph.export import export_snapshot, relation_patterns
 def small_graph(store):
     store.run("UNWIND ['u2', 'u1', 'u3'] AS id CREATE (:User {id: id})")
     store.run(
-        "UNWIND $rows AS row CREATE (i:Item {id: row.id}) "
-        "SET i.textEmbedding = vecf32(row.v)",
+        "UNWIND $rows AS row CREATE (i:Item {id: row.id}) SET i.textEmbedding = vecf32(row.v)",
         {"rows": [{"id": "i1", "v": [1.0, 0.0, 0.5]}, {"id": "i3", "v": [0.0, 2.0, 0.0]}]},
     )
     store.run("CREATE (:Item {id: 'i2'})")
@@ -21,10 +20,13 @@ def small_graph(store):
     store.run(
         "UNWIND $rows AS row MATCH (u:User {id: row.u}), (i:Item {id: row.i}) "
         "CREATE (u)-[:INTERACTED {rating: row.r, ts: row.ts}]->(i)",
-        {"rows": [
-            {"u": "u1", "i": "i1", "r": 5.0, "ts": 10}, {"u": "u1", "i": "i2", "r": 3.0, "ts": 11},
-            {"u": "u3", "i": "i3", "r": 4.0, "ts": 12},
-        ]},
+        {
+            "rows": [
+                {"u": "u1", "i": "i1", "r": 5.0, "ts": 10},
+                {"u": "u1", "i": "i2", "r": 3.0, "ts": 11},
+                {"u": "u3", "i": "i3", "r": 4.0, "ts": 12},
+            ]
+        },
     )
     store.run("MATCH (i:Item {id: 'i1'}), (e:Entity {id: 'e2'}) CREATE (i)-[:DIRECTED_BY]->(e)")
     store.run("MATCH (i:Item {id: 'i3'}), (e:Entity {id: 'e1'}) CREATE (i)-[:DIRECTED_BY]->(e)")
@@ -44,11 +46,15 @@ def test_snapshot_round_trip(small_graph) -> None:
     assert not snap.text["Item"][1].any() and not snap.has_text["User"].any()
     inter = snap.interactions
     assert list(zip(inter.user.tolist(), inter.item.tolist(), strict=True)) == [
-        (0, 0), (0, 1), (2, 2)
+        (0, 0),
+        (0, 1),
+        (2, 2),
     ]
     assert inter.rating.tolist() == [5.0, 3.0, 4.0] and inter.ts.tolist() == [10, 11, 12]
-    assert set(snap.kg_edges) == {("Item", "DIRECTED_BY", "Entity"),
-                                  ("Entity", "RELATED_TO", "Entity")}
+    assert set(snap.kg_edges) == {
+        ("Item", "DIRECTED_BY", "Entity"),
+        ("Entity", "RELATED_TO", "Entity"),
+    }
     src, dst = snap.kg_edges["Item", "DIRECTED_BY", "Entity"]
     assert src.tolist() == [0, 2] and dst.tolist() == [1, 0]
     assert snap.summary()["kg_edges"] == 3

@@ -11,8 +11,16 @@ from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
 from tailgraph.graph.records import Dataset, Interaction, Triple
 from tailgraph.graph.schema import relationship_type, relationship_types
 
-TINY = SyntheticConfig(n_users=30, n_items=20, n_interactions=150, n_entities=12,
-                       n_relations=3, n_topics=3, n_triples=50, seed=3)
+TINY = SyntheticConfig(
+    n_users=30,
+    n_items=20,
+    n_interactions=150,
+    n_entities=12,
+    n_relations=3,
+    n_topics=3,
+    n_triples=50,
+    seed=3,
+)
 
 
 def small() -> Dataset:
@@ -24,8 +32,11 @@ def small() -> Dataset:
             {"id": "i2", "title": "Toy Story", "genres": []},
         ],
         entities=[{"id": "m.mann", "name": "Michael Mann"}, {"id": "m.crime", "name": None}],
-        interactions=[Interaction("u1", "i1", 4.0, 100.0), Interaction("u2", "i1"),
-                      Interaction("u2", "i2", 5.0, 200.0)],
+        interactions=[
+            Interaction("u1", "i1", 4.0, 100.0),
+            Interaction("u2", "i1"),
+            Interaction("u2", "i2", 5.0, 200.0),
+        ],
         triples=[
             Triple("i1", "film.film.directed_by", "m.mann", "Item", "Entity"),
             Triple("m.crime", "film.film_genre.films_in_this_genre", "i1", "Entity", "Item"),
@@ -63,30 +74,47 @@ def test_kg_types_and_relation_property(store) -> None:
         "ORDER BY relation"
     )
     assert rows == [
-        {"head": "i1", "type": "DIRECTED_BY", "relation": "film.film.directed_by",
-         "tail": "m.mann"},
+        {
+            "head": "i1",
+            "type": "DIRECTED_BY",
+            "relation": "film.film.directed_by",
+            "tail": "m.mann",
+        },
         {"head": "i1", "type": "FILM_GENRE", "relation": "film.film.genre", "tail": "m.crime"},
         {"head": "i1", "type": "SEQUEL", "relation": "film.film.sequel", "tail": "i2"},
-        {"head": "m.crime", "type": "FILMS_IN_THIS_GENRE",
-         "relation": "film.film_genre.films_in_this_genre", "tail": "i1"},
-        {"head": "i2", "type": "TV_PROGRAM_GENRE", "relation": "tv.tv_program.genre",
-         "tail": "m.crime"},
+        {
+            "head": "m.crime",
+            "type": "FILMS_IN_THIS_GENRE",
+            "relation": "film.film_genre.films_in_this_genre",
+            "tail": "i1",
+        },
+        {
+            "head": "i2",
+            "type": "TV_PROGRAM_GENRE",
+            "relation": "tv.tv_program.genre",
+            "tail": "m.crime",
+        },
     ]
 
 
 def test_properties_are_null_free_and_typed(store) -> None:
     ingest(store, small(), progress=False)
-    users = store.run("MATCH (u:User) RETURN u.id AS id, u.age AS age, keys(u) AS keys "
-                      "ORDER BY id")
-    assert users == [{"id": "u1", "age": 30, "keys": ["id", "age"]},
-                     {"id": "u2", "age": None, "keys": ["id"]}]
+    users = store.run("MATCH (u:User) RETURN u.id AS id, u.age AS age, keys(u) AS keys ORDER BY id")
+    assert users == [
+        {"id": "u1", "age": 30, "keys": ["id", "age"]},
+        {"id": "u2", "age": None, "keys": ["id"]},
+    ]
     item = store.run("MATCH (i:Item {id: 'i1'}) RETURN i.genres AS genres, i.year AS year")
     assert item == [{"genres": ["Crime", "Drama"], "year": 1995}]
-    edges = store.run("MATCH (:User)-[r:INTERACTED]->(i:Item) "
-                      "RETURN i.id AS item, r.rating AS rating, r.ts AS ts ORDER BY item, rating")
-    assert edges == [{"item": "i1", "rating": 4.0, "ts": 100.0},
-                     {"item": "i1", "rating": None, "ts": None},
-                     {"item": "i2", "rating": 5.0, "ts": 200.0}]
+    edges = store.run(
+        "MATCH (:User)-[r:INTERACTED]->(i:Item) "
+        "RETURN i.id AS item, r.rating AS rating, r.ts AS ts ORDER BY item, rating"
+    )
+    assert edges == [
+        {"item": "i1", "rating": 4.0, "ts": 100.0},
+        {"item": "i1", "rating": None, "ts": None},
+        {"item": "i2", "rating": 5.0, "ts": 200.0},
+    ]
     entity = store.run("MATCH (e:Entity {id: 'm.mann'}) RETURN e.name AS name")
     assert entity == [{"name": "Michael Mann"}]
 
@@ -169,8 +197,13 @@ def test_render_rejects_injection_shaped_identifiers(store, identifier: str) -> 
     with pytest.raises(ValueError, match="not a valid Cypher identifier"):
         cypher.render("merge_nodes", store.dialect, label=identifier)
     with pytest.raises(ValueError, match="not a valid Cypher identifier"):
-        cypher.render("merge_triples", store.dialect, head_label="Item", tail_label="Entity",
-                      rel_type=identifier)
+        cypher.render(
+            "merge_triples",
+            store.dialect,
+            head_label="Item",
+            tail_label="Entity",
+            rel_type=identifier,
+        )
 
 
 def test_render_rejects_labels_outside_the_allowed_set(store) -> None:
@@ -180,9 +213,14 @@ def test_render_rejects_labels_outside_the_allowed_set(store) -> None:
 
 @pytest.mark.parametrize(
     ("relation", "expected"),
-    [("film.film.directed_by", "DIRECTED_BY"), ("people.person.placeOfBirth", "PLACE_OF_BIRTH"),
-     ("0", "R_0"), ("x.2nd-unit", "R_2ND_UNIT"), ("kg.interacted", "KG_INTERACTED"),
-     ("...", "RELATED_TO")],
+    [
+        ("film.film.directed_by", "DIRECTED_BY"),
+        ("people.person.placeOfBirth", "PLACE_OF_BIRTH"),
+        ("0", "R_0"),
+        ("x.2nd-unit", "R_2ND_UNIT"),
+        ("kg.interacted", "KG_INTERACTED"),
+        ("...", "RELATED_TO"),
+    ],
 )
 def test_relationship_type_of_one_relation(relation: str, expected: str) -> None:
     assert relationship_type(relation) == expected
@@ -190,16 +228,28 @@ def test_relationship_type_of_one_relation(relation: str, expected: str) -> None
 
 def test_relationship_types_disambiguate_faithfully() -> None:
     mapping = relationship_types(
-        ["film.film.genre", "tv.tv_program.genre", "film.film.actor", "film.actor.film",
-         "film.director.film", "a.recommended", "b.recommended", "x.y", "x-y", "x_y"]
+        [
+            "film.film.genre",
+            "tv.tv_program.genre",
+            "film.film.actor",
+            "film.actor.film",
+            "film.director.film",
+            "a.recommended",
+            "b.recommended",
+            "x.y",
+            "x-y",
+            "x_y",
+        ]
     )
     assert mapping["film.film.genre"] == "FILM_GENRE"
     assert mapping["tv.tv_program.genre"] == "TV_PROGRAM_GENRE"
     assert mapping["film.film.actor"] == "ACTOR"
     assert mapping["film.actor.film"] == "ACTOR_FILM"
     assert mapping["film.director.film"] == "DIRECTOR_FILM"
-    assert {mapping["a.recommended"], mapping["b.recommended"]} == {"A_RECOMMENDED",
-                                                                     "B_RECOMMENDED"}
+    assert {mapping["a.recommended"], mapping["b.recommended"]} == {
+        "A_RECOMMENDED",
+        "B_RECOMMENDED",
+    }
     assert len(set(mapping.values())) == len(mapping)  # one-to-one, even for x-y / x_y
     assert not {"INTERACTED", "RECOMMENDED"} & set(mapping.values())
     assert relationship_types(reversed(list(mapping))) == mapping

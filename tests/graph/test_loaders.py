@@ -58,18 +58,30 @@ def test_full_dataset_maps_fields(tmp_path: Path) -> None:
 
     assert dataset.name == "tiny"
     assert dataset.summary() == {
-        "users": 2, "items": 3, "entities": 3, "interactions": 3, "triples": 4, "relations": 4,
+        "users": 2,
+        "items": 3,
+        "entities": 3,
+        "interactions": 3,
+        "triples": 4,
+        "relations": 4,
     }
     toy, heat, never = dataset.items
     assert toy == {
-        "id": "10", "title": "Toy Story", "year": 1995,
-        "genres": ["Animation", "Children's", "Comedy"], "budget_usd": 30000000.0,
+        "id": "10",
+        "title": "Toy Story",
+        "year": 1995,
+        "genres": ["Animation", "Children's", "Comedy"],
+        "budget_usd": 30000000.0,
     }
     # A non-numeric year is kept as the raw attribute, not invented; empty floats are dropped.
     assert heat == {"id": "11", "title": "Heat", "release_year": "unknown", "genres": ["Crime"]}
     assert never["year"] == 2001
     assert dataset.users[1] == {
-        "id": "2", "age": 53, "gender": "F", "occupation": "other", "zip_code": "94043",
+        "id": "2",
+        "age": 53,
+        "gender": "F",
+        "occupation": "other",
+        "zip_code": "94043",
     }
     assert dataset.interactions[0] == Interaction("1", "10", 4.0, 881250949.0)
 
@@ -202,7 +214,7 @@ def kgat_dir(directory: Path, **overrides: str) -> Path:
         "test.txt": "0 3\n1 1\n",
         "kg_final.txt": "0 0 4\n3 1 5\n4 2 5\n1 0 2\n",
         "item_list.txt": "org_id remap_id freebase_id\n"
-                         "100 0 m.a\n101 1 m.b\n102 2 m.c\n103 3 m.d\n",
+        "100 0 m.a\n101 1 m.b\n102 2 m.c\n103 3 m.d\n",
         "relation_list.txt": "org_id remap_id\nfilm.film.genre 0\nfilm.film.country 1\nx.y.z 2\n",
         "entity_list.txt": "org_id remap_id\nm.a 0\nm.b 1\nm.c 2\nm.d 3\nm.g 4\nm.us 5\n",
     }
@@ -215,15 +227,21 @@ def kgat_dir(directory: Path, **overrides: str) -> Path:
 def test_kgat_split_and_item_entities(tmp_path: Path) -> None:
     dataset, train, test = load_kgat_split(kgat_dir(tmp_path))
 
-    assert train == [Interaction("0", "0"), Interaction("0", "1"), Interaction("0", "2"),
-                     Interaction("1", "2")]
+    assert train == [
+        Interaction("0", "0"),
+        Interaction("0", "1"),
+        Interaction("0", "2"),
+        Interaction("1", "2"),
+    ]
     assert test == [Interaction("0", "3"), Interaction("1", "1")]
     assert dataset.interactions == train + test
     assert [u["id"] for u in dataset.users] == ["0", "1"]
     assert dataset.items[0] == {"id": "0", "org_id": "100", "freebase_id": "m.a"}
     assert len(dataset.items) == 4
-    assert dataset.entities == [{"id": "4", "name": None, "org_id": "m.g"},
-                                {"id": "5", "name": None, "org_id": "m.us"}]
+    assert dataset.entities == [
+        {"id": "4", "name": None, "org_id": "m.g"},
+        {"id": "5", "name": None, "org_id": "m.us"},
+    ]
     assert dataset.triples == [
         Triple("0", "film.film.genre", "4", "Item", "Entity"),
         Triple("3", "film.film.country", "5", "Item", "Entity"),
@@ -248,10 +266,14 @@ def test_kgat_without_lists_names_relations_by_id(tmp_path: Path) -> None:
         ({"kg_final.txt": "0 x 4\n"}, r"kg_final\.txt, line 1, field 'relation': expected a"),
         ({"train.txt": "0 0 1\n1 2 b\n"}, r"train\.txt, line 2, field 'item #2': expected a"),
         ({"test.txt": "0 9\n"}, r"test\.txt, line 1, field 'item #1': item 9 is not below"),
-        ({"user_list.txt": "org_id remap_id\nalice 0\n"},
-         r"train\.txt, line 2, field 'user': user 1 is not in user_list\.txt"),
-        ({"relation_list.txt": "org_id remap_id\ngenre 0\ncountry 0\n"},
-         r"relation_list\.txt, line 3, field 'remap_id': remap_id 0 appears twice"),
+        (
+            {"user_list.txt": "org_id remap_id\nalice 0\n"},
+            r"train\.txt, line 2, field 'user': user 1 is not in user_list\.txt",
+        ),
+        (
+            {"relation_list.txt": "org_id remap_id\ngenre 0\ncountry 0\n"},
+            r"relation_list\.txt, line 3, field 'remap_id': remap_id 0 appears twice",
+        ),
     ],
 )
 def test_kgat_bad_input(tmp_path: Path, overrides: dict[str, str], message: str) -> None:
@@ -276,8 +298,13 @@ def test_movielens_100k_raw(tmp_path: Path) -> None:
     assert toy["title"] == "Toy Story" and toy["year"] == 1995
     assert toy["genres"] == ["Animation", "Children's", "Comedy"]
     assert unknown == {"id": "267", "title": "unknown", "genres": ["unknown"]}
-    assert dataset.users[0] == {"id": "1", "age": 24, "gender": "M", "occupation": "technician",
-                                "zip_code": "85711"}
+    assert dataset.users[0] == {
+        "id": "1",
+        "age": 24,
+        "gender": "M",
+        "occupation": "technician",
+        "zip_code": "85711",
+    }
     assert dataset.interactions[0] == Interaction("1", "1", 5.0, 874965758.0)
 
 
@@ -288,8 +315,14 @@ def test_movielens_1m_and_latest(tmp_path: Path) -> None:
     (one_m / "movies.dat").write_text("1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n")
     (one_m / "users.dat").write_text("1::F::1::10::48067\n")
     dataset = load_movielens(one_m)
-    assert dataset.items == [{"id": "1193", "title": "One Flew Over the Cuckoo's Nest",
-                              "year": 1975, "genres": ["Drama"]}]
+    assert dataset.items == [
+        {
+            "id": "1193",
+            "title": "One Flew Over the Cuckoo's Nest",
+            "year": 1975,
+            "genres": ["Drama"],
+        }
+    ]
     assert dataset.users[0]["gender"] == "F" and dataset.users[0]["age"] == 1
 
     latest = tmp_path / "ml-latest-small"
@@ -300,8 +333,12 @@ def test_movielens_1m_and_latest(tmp_path: Path) -> None:
         "2,Untitled,(no genres listed)\n"
     )
     dataset = load_movielens(latest)
-    assert dataset.items[0] == {"id": "1", "title": "American President, The", "year": 1995,
-                                "genres": ["Comedy", "Drama", "Romance"]}
+    assert dataset.items[0] == {
+        "id": "1",
+        "title": "American President, The",
+        "year": 1995,
+        "genres": ["Comedy", "Drama", "Romance"],
+    }
     assert dataset.items[1] == {"id": "2", "title": "Untitled"}
     assert dataset.users == [{"id": "1"}] and dataset.name == "ml-latest-small"
 
@@ -312,15 +349,26 @@ def test_movielens_1m_and_latest(tmp_path: Path) -> None:
         ({"u.data": "1\t1\t5\n"}, r"u\.data, line 1, field 'timestamp': expected 4"),
         ({"u.data": "1\t1\tfive\t0\n"}, r"u\.data, line 1, field 'rating': expected a finite"),
         ({"u.data": "1\t2\t5\t0\n", "u.item": U_ITEM}, r"u\.data, line 1, field 'item_id': item"),
-        ({"u.data": "1\t1\t5\t0\n", "u.item": U_ITEM.replace("|0|0|0|1", "|0|0|0|x")},
-         r"u\.item, line 1, field 'Animation': genre flag"),
-        ({"ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0\n"},
-         r"ratings\.csv, line 2, field 'timestamp': expected 4 fields, found 3"),
-        ({"ratings.csv": "userId,movieId,rating\n1,1,4.0\n"},
-         r"ratings\.csv, line 1, field 'timestamp': missing required column"),
-        ({"ratings.dat": "1::1::5::0\n", "users.dat": "1::F::old::10::48067\n",
-          "movies.dat": "1::A (1990)::Drama\n"},
-         r"users\.dat, line 1, field 'age': expected an integer"),
+        (
+            {"u.data": "1\t1\t5\t0\n", "u.item": U_ITEM.replace("|0|0|0|1", "|0|0|0|x")},
+            r"u\.item, line 1, field 'Animation': genre flag",
+        ),
+        (
+            {"ratings.csv": "userId,movieId,rating,timestamp\n1,1,4.0\n"},
+            r"ratings\.csv, line 2, field 'timestamp': expected 4 fields, found 3",
+        ),
+        (
+            {"ratings.csv": "userId,movieId,rating\n1,1,4.0\n"},
+            r"ratings\.csv, line 1, field 'timestamp': missing required column",
+        ),
+        (
+            {
+                "ratings.dat": "1::1::5::0\n",
+                "users.dat": "1::F::old::10::48067\n",
+                "movies.dat": "1::A (1990)::Drama\n",
+            },
+            r"users\.dat, line 1, field 'age': expected an integer",
+        ),
     ],
 )
 def test_movielens_bad_input(tmp_path: Path, files: dict[str, str], message: str) -> None:
@@ -339,15 +387,15 @@ def test_movielens_needs_a_ratings_file(tmp_path: Path) -> None:
 def csv_dir(directory: Path, **overrides: str) -> Path:
     files = {
         "interactions.csv": "user_id,item_id,rating,timestamp\n"
-                            "ann,heat,4.5,2024-01-02T03:04:05Z\nbob,heat,,1700000000\n"
-                            "bob,alien,3,\n",
-        "items.csv": 'item_id,title,text,genres,year,studio\n'
-                     'heat,Heat,"A thief, a cop.",Crime|Drama,1995,Warner\n'
-                     "alien,Alien,,Horror|Sci-Fi,1979,\nnew,Brand New,Never seen.,,,\n",
+        "ann,heat,4.5,2024-01-02T03:04:05Z\nbob,heat,,1700000000\n"
+        "bob,alien,3,\n",
+        "items.csv": "item_id,title,text,genres,year,studio\n"
+        'heat,Heat,"A thief, a cop.",Crime|Drama,1995,Warner\n'
+        "alien,Alien,,Horror|Sci-Fi,1979,\nnew,Brand New,Never seen.,,,\n",
         "triples.csv": "head,relation,tail,head_type,tail_type\n"
-                       "heat,film.film.directed_by,m.mann,,\n"
-                       "m.scott,film.director.film,alien,Entity,Item\n"
-                       "heat,film.film.sequel,alien,,\n",
+        "heat,film.film.directed_by,m.mann,,\n"
+        "m.scott,film.director.film,alien,Entity,Item\n"
+        "heat,film.film.sequel,alien,,\n",
     }
     files.update(overrides)
     for name, text in files.items():
@@ -359,8 +407,14 @@ def test_csv_layout(tmp_path: Path) -> None:
     dataset = load_csv(csv_dir(tmp_path), "films")
 
     assert dataset.name == "films"
-    assert dataset.items[0] == {"id": "heat", "title": "Heat", "text": "A thief, a cop.",
-                                "genres": ["Crime", "Drama"], "year": 1995, "studio": "Warner"}
+    assert dataset.items[0] == {
+        "id": "heat",
+        "title": "Heat",
+        "text": "A thief, a cop.",
+        "genres": ["Crime", "Drama"],
+        "year": 1995,
+        "studio": "Warner",
+    }
     assert dataset.items[2] == {"id": "new", "title": "Brand New", "text": "Never seen."}
     assert dataset.users == [{"id": "ann"}, {"id": "bob"}]
     assert dataset.interactions == [
@@ -377,36 +431,59 @@ def test_csv_layout(tmp_path: Path) -> None:
 
 
 def test_csv_entities_file_names_entities(tmp_path: Path) -> None:
-    csv_dir(tmp_path, **{"entities.csv": "entity_id,name\nm.mann,Michael Mann\n"
-                                         "m.scott,Ridley Scott\n"})
+    csv_dir(
+        tmp_path, **{"entities.csv": "entity_id,name\nm.mann,Michael Mann\nm.scott,Ridley Scott\n"}
+    )
     dataset = load_csv(tmp_path)
-    assert dataset.entities == [{"id": "m.mann", "name": "Michael Mann"},
-                                {"id": "m.scott", "name": "Ridley Scott"}]
+    assert dataset.entities == [
+        {"id": "m.mann", "name": "Michael Mann"},
+        {"id": "m.scott", "name": "Ridley Scott"},
+    ]
 
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"interactions.csv": "user,item_id\nann,heat\n"},
-         r"interactions\.csv, line 1, field 'user_id': missing required column"),
-        ({"interactions.csv": "user_id,item_id,rating\nann,heat,lots\n"},
-         r"interactions\.csv, line 2, field 'rating': expected a finite number"),
-        ({"interactions.csv": "user_id,item_id,timestamp\nann,heat,yesterday\n"},
-         r"interactions\.csv, line 2, field 'timestamp': expected unix seconds or an ISO"),
-        ({"interactions.csv": "user_id,item_id\nann,ghost\n"},
-         r"interactions\.csv, line 2, field 'item_id': item 'ghost' is not in items\.csv"),
-        ({"interactions.csv": "user_id,item_id\nann,heat,extra\n"},
-         r"interactions\.csv, line 2, field '#3': expected 2 fields, found more"),
-        ({"items.csv": "item_id,title\nheat,Heat\nheat,Again\n"},
-         r"items\.csv, line 3, field 'item_id': duplicate item id 'heat'"),
-        ({"triples.csv": "head,relation,tail\nheat,film.film.genre\n"},
-         r"triples\.csv, line 2, field 'tail': expected 3 fields, found 2"),
-        ({"triples.csv": "head,relation,tail,head_type\nghost,x.y,m.a,Item\n"},
-         r"triples\.csv, line 2, field 'head': unknown item 'ghost'"),
-        ({"triples.csv": "head,relation,tail,tail_type\nheat,x.y,u1,User\n"},
-         r"triples\.csv, line 2, field 'tail_type': must be Item or Entity"),
-        ({"entities.csv": "entity_id,name\nm.mann,Michael Mann\n"},
-         r"triples\.csv, line 3, field 'head': entity 'm.scott' is not in entities\.csv"),
+        (
+            {"interactions.csv": "user,item_id\nann,heat\n"},
+            r"interactions\.csv, line 1, field 'user_id': missing required column",
+        ),
+        (
+            {"interactions.csv": "user_id,item_id,rating\nann,heat,lots\n"},
+            r"interactions\.csv, line 2, field 'rating': expected a finite number",
+        ),
+        (
+            {"interactions.csv": "user_id,item_id,timestamp\nann,heat,yesterday\n"},
+            r"interactions\.csv, line 2, field 'timestamp': expected unix seconds or an ISO",
+        ),
+        (
+            {"interactions.csv": "user_id,item_id\nann,ghost\n"},
+            r"interactions\.csv, line 2, field 'item_id': item 'ghost' is not in items\.csv",
+        ),
+        (
+            {"interactions.csv": "user_id,item_id\nann,heat,extra\n"},
+            r"interactions\.csv, line 2, field '#3': expected 2 fields, found more",
+        ),
+        (
+            {"items.csv": "item_id,title\nheat,Heat\nheat,Again\n"},
+            r"items\.csv, line 3, field 'item_id': duplicate item id 'heat'",
+        ),
+        (
+            {"triples.csv": "head,relation,tail\nheat,film.film.genre\n"},
+            r"triples\.csv, line 2, field 'tail': expected 3 fields, found 2",
+        ),
+        (
+            {"triples.csv": "head,relation,tail,head_type\nghost,x.y,m.a,Item\n"},
+            r"triples\.csv, line 2, field 'head': unknown item 'ghost'",
+        ),
+        (
+            {"triples.csv": "head,relation,tail,tail_type\nheat,x.y,u1,User\n"},
+            r"triples\.csv, line 2, field 'tail_type': must be Item or Entity",
+        ),
+        (
+            {"entities.csv": "entity_id,name\nm.mann,Michael Mann\n"},
+            r"triples\.csv, line 3, field 'head': entity 'm.scott' is not in entities\.csv",
+        ),
     ],
 )
 def test_csv_bad_input(tmp_path: Path, overrides: dict[str, str], message: str) -> None:

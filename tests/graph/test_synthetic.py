@@ -9,8 +9,16 @@ import pytest
 from tailgraph.errors import ConfigurationError
 from tailgraph.graph.loaders.synthetic import ENTITY_LINK_RELATION, SyntheticConfig, generate
 
-SMALL = SyntheticConfig(n_users=400, n_items=250, n_interactions=4000, n_entities=80,
-                        n_relations=5, n_topics=5, n_triples=600, seed=7)
+SMALL = SyntheticConfig(
+    n_users=400,
+    n_items=250,
+    n_interactions=4000,
+    n_entities=80,
+    n_relations=5,
+    n_topics=5,
+    n_triples=600,
+    seed=7,
+)
 
 
 def test_same_seed_same_dataset_other_seed_differs() -> None:
@@ -45,8 +53,7 @@ def test_every_endpoint_exists_and_every_item_is_in_the_kg() -> None:
         "Entity": {e["id"] for e in dataset.entities},
     }
     assert all(i.user in ids["User"] and i.item in ids["Item"] for i in dataset.interactions)
-    assert all(t.head in ids[t.head_label] and t.tail in ids[t.tail_label]
-               for t in dataset.triples)
+    assert all(t.head in ids[t.head_label] and t.tail in ids[t.tail_label] for t in dataset.triples)
     assert {t.head for t in dataset.triples if t.head_label == "Item"} == ids["Item"]
     assert any(t.relation == ENTITY_LINK_RELATION for t in dataset.triples)
     assert all(1.0 <= i.rating <= 5.0 and i.ts > 1e9 for i in dataset.interactions)
@@ -94,9 +101,11 @@ def test_users_concentrate_on_few_topics() -> None:
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"n_items": 0}, "n_items must be at least 1"),
-     ({"n_interactions": 10**9}, "at most half"),
-     ({"taste_weight": 1.5}, r"taste_weight must lie in \[0, 1\]")],
+    [
+        ({"n_items": 0}, "n_items must be at least 1"),
+        ({"n_interactions": 10**9}, "at most half"),
+        ({"taste_weight": 1.5}, r"taste_weight must lie in \[0, 1\]"),
+    ],
 )
 def test_impossible_configs_are_rejected(change: dict, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message):
