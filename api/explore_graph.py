@@ -7,11 +7,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from tailgraph.api.schemas import (
-    ExplanationPath,
     ExploreGraph,
     ExploreKind,
     GraphEdge,
     GraphNode,
+    KGPath,
     PropValue,
     Scalar,
     SearchHit,
@@ -54,7 +54,7 @@ class _Builder:
     def __init__(self) -> None:
         self.nodes: dict[str, GraphNode] = {}
         self.edges: dict[str, GraphEdge] = {}
-        self.paths: list[ExplanationPath] = []
+        self.paths: list[KGPath] = []
 
     def node(self, kind: str, key: Any, label: Any, role: str, **props: Any) -> str:
         node_id = f"{kind}:{key}"
@@ -165,12 +165,16 @@ def user_graph(store: GraphStore, key: str, limit: int) -> ExploreGraph:
         graph.kg_edge(item, entity, row["item_type"], row["item_out"], path=True)
         graph.kg_edge(via, entity, row["via_type"], row["via_out"], path=True)
         graph.paths.append(
-            ExplanationPath(
-                item=item,
-                entity=entity,
-                via=via,
-                item_type=row["item_type"],
-                via_type=row["via_type"],
+            KGPath(
+                item_id=str(row["item"]),
+                seed_item_id=str(row["via"]),
+                seed_title=row["via_title"],
+                seed_relation=row["via_type"],
+                seed_relation_name=None,
+                entity_id=str(row["entity"]),
+                entity_name=row["name"],
+                item_relation=row["item_type"],
+                item_relation_name=None,
             )
         )
     return graph.graph(user)

@@ -267,6 +267,7 @@ def explain(
     co_users, raters = cand.co_users(store, user_id, item_id, limits)
     paths = [
         KGPath(
+            item_id=item_id,
             seed_item_id=str(row["seed_id"]),
             seed_title=row["seed_title"],
             seed_relation=row["seed_relation"],

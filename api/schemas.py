@@ -65,8 +65,10 @@ class SimilarItems(BaseModel):
 
 
 class KGPath(BaseModel):
-    """user -> seed item -[seed_relation]- entity -[item_relation]- recommended item."""
+    """user -> seed item -[seed_relation]- entity -[item_relation]- recommended item: the one
+    model of an explanation path (the explanation endpoint and /explore both return it)."""
 
+    item_id: str = Field(description="The recommended item the path explains.")
     seed_item_id: str = Field(description="An item the user interacted with.")
     seed_title: str | None
     seed_relation: str = Field(description="Relationship type between seed item and entity.")
@@ -236,18 +238,8 @@ class GraphEdge(BaseModel):
     props: dict[str, PropValue] = Field(default_factory=dict)
 
 
-class ExplanationPath(BaseModel):
-    """recommended item -[item_type]- entity -[via_type]- an item the user interacted with."""
-
-    item: str
-    entity: str
-    via: str
-    item_type: str
-    via_type: str
-
-
 class ExploreGraph(BaseModel):
     center: str
     nodes: list[GraphNode]
     edges: list[GraphEdge]
-    paths: list[ExplanationPath] = Field(default_factory=list)
+    paths: list[KGPath] = Field(default_factory=list)

@@ -230,7 +230,7 @@
       }
     }
     details.appendChild(facts);
-    const why = current.paths.filter((p) => p.item === id);
+    const why = current.paths.filter((p) => "item:" + p.item_id === id);
     if (recommendation) explain(why);
     if (node.role !== "center" && node.kind !== "entity") {
       const button = el("button", "Explore this " + node.kind);
@@ -249,12 +249,14 @@
     const list = el("ol");
     const keep = cy.getElementById(current.center);
     for (const p of paths) {
-      const entity = byId(p.entity), via = byId(p.via);
-      list.appendChild(el("li", (entity ? entity.label : p.entity) + " (" +
-        p.item_type.toLowerCase().replace(/_/g, " ") + "), shared with " +
-        (via ? via.label : p.via)));
-      keep.merge(cy.getElementById(p.item)).merge(cy.getElementById(p.entity))
-        .merge(cy.getElementById(p.via));
+      const item = "item:" + p.item_id, entityId = "entity:" + p.entity_id;
+      const viaId = "item:" + p.seed_item_id;
+      const entity = byId(entityId), via = byId(viaId);
+      list.appendChild(el("li", (entity ? entity.label : p.entity_id) + " (" +
+        p.item_relation.toLowerCase().replace(/_/g, " ") + "), shared with " +
+        (via ? via.label : p.seed_item_id)));
+      keep.merge(cy.getElementById(item)).merge(cy.getElementById(entityId))
+        .merge(cy.getElementById(viaId));
     }
     details.appendChild(list);
     const edges = keep.edgesWith(keep);

@@ -95,7 +95,10 @@ def test_user_graph_has_items_entities_recommendations_and_paths(client: TestCli
     props = {(e["type"], e["target"]): e["props"] for e in graph["edges"]}
     assert props["RECOMMENDED", "item:i2"] == {"score": 0.91, "rank": 1, "model": "lightgcn"}
     assert props["INTERACTED", "item:i1"] == {"rating": 5, "ts": 100}
-    paths = {(p["item"], p["entity"], p["via"]) for p in graph["paths"]}
+    paths = {
+        (f"item:{p['item_id']}", f"entity:{p['entity_id']}", f"item:{p['seed_item_id']}")
+        for p in graph["paths"]
+    }
     assert paths == {
         ("item:i2", "entity:e_lasseter", "item:i1"),
         ("item:i2", "entity:e_pixar", "item:i1"),
@@ -137,7 +140,7 @@ def test_limit_bounds_each_kind_of_neighbour(client: TestClient) -> None:
     user = client.get("/explore/graph", params={"kind": "user", "id": "u1", "limit": 1}).json()
     assert [e["target"] for e in user["edges"] if e["type"] == "RECOMMENDED"] == ["item:i2"]
     drawn = {n["id"] for n in user["nodes"] if n["role"] == "interacted"}
-    assert drawn == {"item:i1"} and {p["via"] for p in user["paths"]} == drawn
+    assert drawn == {"item:i1"} and {f"item:{p['seed_item_id']}" for p in user["paths"]} == drawn
     too_many = client.get("/explore/graph", params={"kind": "user", "id": "u1", "limit": 10_000})
     assert too_many.status_code == 422
 

@@ -70,8 +70,9 @@ def test_first_run_writes_unit_vectors_and_hashes(
     rows = store.run("MATCH (n:Item) RETURN n.id AS id, properties(n) AS p ORDER BY id")
     texts = [node_text("Item", row["p"]) for row in rows]
     assert [row["p"]["textHash"] for row in rows] == [text_hash(encoder.model_id, t) for t in texts]
-    # What was stored is exactly what the model computed (float32 survives the round trip).
-    np.testing.assert_array_equal(matrix, encoder.encode(texts))
+    # What was stored is what the model computes for these texts. Not bit for bit: the stage
+    # batches them with the other labels' texts, and other padding moves float32 by ~1e-7.
+    np.testing.assert_allclose(matrix, encoder.encode(texts), rtol=0, atol=2e-6)
 
     user_ids, _ = read_text_embeddings(store, "User")
     entity_ids, _ = read_text_embeddings(store, "Entity")
