@@ -16,7 +16,7 @@ from tailgraph.errors import DataValidationError
 from tailgraph.graph.records import NODE_LABELS, NON_KG_TYPES, Dataset
 from tailgraph.graph.schema import relationship_types
 from tailgraph.graph.snapshot import EdgeKey, GraphSnapshot, Interactions
-from tailgraph.graph.store import GraphStore, batched
+from tailgraph.graph.store import GraphStore, batched, run_query
 
 _NODE_LABELS = frozenset(NODE_LABELS)
 
@@ -117,7 +117,7 @@ def snapshot_from_dataset(
 def relation_patterns(store: GraphStore) -> list[EdgeKey]:
     """Sorted (head label, type, tail label) of every KG relationship between known labels."""
     found: set[EdgeKey] = set()
-    for row in store.run(cypher.load("export_relationship_patterns")):
+    for row in run_query(store, "export_relationship_patterns", read_only=True):
         if row["type"] in NON_KG_TYPES:
             continue
         heads = [x for x in row["head_labels"] or [] if x in _NODE_LABELS]

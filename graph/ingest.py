@@ -22,7 +22,7 @@ from tailgraph import cypher
 from tailgraph.errors import DataValidationError
 from tailgraph.graph.records import NODE_LABELS, Dataset
 from tailgraph.graph.schema import relationship_types
-from tailgraph.graph.store import GraphStore, run_batched
+from tailgraph.graph.store import GraphStore, run_batched, run_query
 
 _SCALARS = (str, int, float, bool)
 
@@ -143,8 +143,10 @@ def _triple_groups(
 
 def counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
     """Nodes per label and relationships per type currently in the store."""
-    nodes = {r["label"]: int(r["count"]) for r in store.run(cypher.load("count_nodes"))}
-    rels = {r["type"]: int(r["count"]) for r in store.run(cypher.load("count_relationships"))}
+    nodes = {r["label"]: int(r["count"]) for r in run_query(store, "count_nodes", read_only=True)}
+    rels = {
+        r["type"]: int(r["count"]) for r in run_query(store, "count_relationships", read_only=True)
+    }
     return nodes, rels
 
 

@@ -58,7 +58,8 @@ def run_query(
     **identifiers: str,
 ) -> list[Row]:
     """Run the named query ``cypher/<name>.cypher`` — the one way product code runs a query
-    file. ``identifiers`` fill its ``{{label}}`` placeholders (checked against ``allowed``)."""
+    file. ``identifiers`` fill its ``{{label}}`` placeholders (checked against ``allowed``).
+    Loops over batches render once (``cypher.render``) and call ``store.run`` per batch."""
     query = cypher.render(name, store.dialect, allowed, **identifiers)
     return store.run(query, parameters, read_only=read_only)
 

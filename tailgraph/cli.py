@@ -10,7 +10,7 @@ import typer
 
 from tailgraph import stages
 from tailgraph.errors import TailGraphError
-from tailgraph.graph.store import GraphStore
+from tailgraph.graph.store import GraphStore, run_query
 from tailgraph.settings import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -266,7 +266,7 @@ def cypher_run(
         if cypher.placeholders(name):
             needed = sorted(cypher.placeholders(name))
             raise typer.BadParameter(f"{name} is a template needing identifiers {needed}")
-        rows = _store(settings).run(cypher.load(name), params, read_only=True)
+        rows = run_query(_store(settings), name, params, read_only=True)
     except TailGraphError as e:
         _fail(e)
     print_table(rows)

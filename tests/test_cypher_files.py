@@ -106,3 +106,16 @@ def test_query_runs_on_embedded_store(name: str, loaded) -> None:
     rows = loaded.run(text, {key: samples[key] for key in needed})
     assert isinstance(rows, list)
     assert cypher.header(name), f"{name}.cypher has no // header"
+
+
+def test_unknown_queries_and_missing_identifiers_are_named(store) -> None:
+    from tailgraph.errors import ConfigurationError, UnknownQueryError
+    from tailgraph.graph.store import run_query
+
+    with pytest.raises(UnknownQueryError, match="no query named 'no_such_query'"):
+        run_query(store, "no_such_query")
+    with pytest.raises(UnknownQueryError, match="bad query name"):
+        cypher.load("../etc/passwd")
+    with pytest.raises(UnknownQueryError, match="needs identifier 'label'"):
+        run_query(store, "export_node_ids", {"skip": 0, "limit": 1})
+    assert issubclass(UnknownQueryError, ConfigurationError)

@@ -269,7 +269,7 @@ def test_shared_entities_win_and_inverse_relations_count_once(
     to_lasseter = [e for e in kg if "entity:e_lasseter" in (e["source"], e["target"])]
     assert len(to_lasseter) == 1  # one edge despite DIRECTED + DIRECTED_BY
     assert ("item:i1", "entity:e_pixar") in {(e["source"], e["target"]) for e in kg}
-    pairs = [(p["item"], p["entity"]) for p in graph["paths"]]
+    pairs = [(f"item:{p['item_id']}", f"entity:{p['entity_id']}") for p in graph["paths"]]
     assert sorted(pairs) == sorted(set(pairs))
     for_cars = [entity for item, entity in pairs if item == "item:i2"]
     assert for_cars == ["entity:e_pixar", "entity:e_lasseter"]  # pixar: 2 drawn items share it

@@ -130,6 +130,7 @@ def test_explanation_lists_kg_paths(client: TestClient) -> None:
     assert body["score"] == pytest.approx(0.5)
     assert body["kg_paths"] == [
         {
+            "item_id": "i6",
             "seed_item_id": "i1",
             "seed_title": "One",
             "seed_relation": "DIRECTED_BY",
