@@ -18,12 +18,13 @@ from tailgraph.errors import NotFoundError
 from tailgraph.gnn.neighbours import COLLABORATIVE, KNOWLEDGE, ItemNeighbours
 from tailgraph.graph.store import GraphStore, Row, run_query
 
+MODEL = "model"  # the served model's exact top-N by its learned vectors (in-memory MIPS)
 VECTOR = "vector"
 TAIL = "tail"
 TEXT = "text"
 CATALOGUE = "catalogue"
-SOURCE_ORDER = (COLLABORATIVE, KNOWLEDGE, VECTOR, TAIL, TEXT, CATALOGUE)
-SELECTABLE = (COLLABORATIVE, KNOWLEDGE, VECTOR, TAIL, TEXT)
+SOURCE_ORDER = (MODEL, COLLABORATIVE, KNOWLEDGE, VECTOR, TAIL, TEXT, CATALOGUE)
+SELECTABLE = (MODEL, COLLABORATIVE, KNOWLEDGE, VECTOR, TAIL, TEXT)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class ExpansionLimits:
     max_candidates: int = 300  # candidates kept per source, best support first
     max_paths: int = 20  # KG paths returned by an explanation
     max_raters: int = 200  # raters of an item examined by an explanation
+    max_model_candidates: int = 200  # the model's exact best unseen items, always in the pool
     max_vector_candidates: int = 50  # nearest items read from the store's vector index
     max_tail_candidates: int = 50  # best-scoring low-popularity items in the tail pool
     max_text_neighbours: int = 10  # items matched to one free-text interest / new item text

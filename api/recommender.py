@@ -123,6 +123,11 @@ def gather(
         for item_id, _ in found:
             pool.setdefault(item_id, Candidate(item_id)).support[source] = 1
 
+    if cand.MODEL in wanted:
+        propose(
+            cand.MODEL,
+            scorer.top_items(profile.vector, limits.max_model_candidates, profile.exclude),
+        )
     if cand.VECTOR in wanted and vectors is not None:
         extra = min(len(profile.exclude), limits.max_vector_candidates)
         found = vectors.nearest(store, profile.vector, limits.max_vector_candidates + extra)

@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-Source = Literal["collaborative", "knowledge", "vector", "tail", "text", "catalogue"]
-"""Why an item is a candidate: co-users, shared KG entities, nearest learned vectors in the
-store's vector index, the low-popularity pool, nearest item texts to free-text interests, or
-the model's catalogue ranking (a fill when the other sources give fewer than k)."""
+Source = Literal["model", "collaborative", "knowledge", "vector", "tail", "text", "catalogue"]
+"""Why an item is a candidate: the model's exact top-N by its learned vectors, co-users,
+shared KG entities, nearest learned vectors in the store's vector index, the low-popularity
+pool, nearest item texts to free-text interests, or the model's catalogue ranking (a fill when
+the other sources give fewer than k)."""
 
-SelectableSource = Literal["collaborative", "knowledge", "vector", "tail", "text"]
+SelectableSource = Literal["model", "collaborative", "knowledge", "vector", "tail", "text"]
 """Sources a request can switch on or off (``catalogue`` is always the fill)."""
 
 UserVectorKind = Literal["learned", "blended", "folded_in", "average"]

@@ -57,11 +57,26 @@ def test_tail_pool_brings_low_popularity_items(client: TestClient) -> None:
 def test_every_source_that_proposed_an_item_is_listed(client: TestClient) -> None:
     body = client.get("/users/u1/recommendations", params={"k": 10}).json()
     sources = _sources(body)
-    assert sources["i5"] == ["collaborative", "knowledge", "tail"]
-    assert sources["i6"] == ["knowledge", "tail"]
-    assert sources["i3"] == ["collaborative"]
-    assert sources["i7"] == ["tail"]
+    # every unseen item the model knows is within its exact top-N here (N > catalogue)
+    assert sources["i5"] == ["model", "collaborative", "knowledge", "tail"]
+    assert sources["i6"] == ["model", "knowledge", "tail"]
+    assert sources["i3"] == ["model", "collaborative"]
+    assert sources["i7"] == ["model", "tail"]
     assert "i1" not in sources and "i2" not in sources
+    without = client.get(
+        "/users/u1/recommendations",
+        params={"k": 10, "sources": ["collaborative", "knowledge", "vector", "tail", "text"]},
+    ).json()
+    assert _sources(without)["i5"] == ["collaborative", "knowledge", "tail"]
+
+
+def test_model_source_puts_the_models_own_top_k_in_the_pool(client: TestClient) -> None:
+    """With only the model source, the served list is the model's exact top-k of unseen items
+    (u1 = e1: i7 .95 > i3 .9 > i5 .7), whatever the graph would expand."""
+    params = {"k": 3, "sources": ["model"]}
+    body = client.get("/users/u1/recommendations", params=params).json()
+    assert [item["item_id"] for item in body["items"]] == ["i7", "i3", "i5"]
+    assert all(item["sources"] == ["model"] for item in body["items"])
 
 
 def test_entity_filter_keeps_only_linked_items(client: TestClient) -> None:
