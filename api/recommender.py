@@ -9,7 +9,7 @@ lists all the sources that proposed it), optionally restricted to one KG entity,
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -88,13 +88,16 @@ def recommend(
     vectors: VectorSource | None = None,
     metrics: Metrics | None = None,
     titles: TitleCache | None = None,
+    on_pool: Callable[[dict[str, Candidate]], None] | None = None,
 ) -> Recommendations:
     """Top-``k`` items for a stored user (see :func:`rank_profile`)."""
     if entity_id is not None:
         cand.require_entities(store, [entity_id])
     profile = user_profile(store, scorer, user_id, limits, exclude_seen)
     request = Request(k, tail_weight, tuple(sources or cand.SELECTABLE), entity_id)
-    return rank_profile(store, scorer, profile, request, limits, vectors, metrics, titles)
+    return rank_profile(
+        store, scorer, profile, request, limits, vectors, metrics, titles, on_pool=on_pool
+    )
 
 
 def gather(
@@ -156,12 +159,15 @@ def rank_profile(
     vectors: VectorSource | None = None,
     metrics: Metrics | None = None,
     titles: TitleCache | None = None,
+    *,
+    on_pool: Callable[[dict[str, Candidate]], None] | None = None,
 ) -> Recommendations:
     """Gather, filter by entity, fill to ``k`` from the model's ranking, score, re-rank, cut.
 
     If fewer than ``k`` candidates remain, the model's best catalogue items (under an entity
     filter: the best of that entity's items) fill the list with source ``catalogue``.
-    ``titles`` (a cache) saves the titles' round trip.
+    ``titles`` (a cache) saves the titles' round trip; ``on_pool`` sees the final candidate
+    pool (served-quality evaluation measures candidate recall with it).
     """
     pool = gather(store, scorer, profile, request, limits, vectors)
     if request.entity_id is not None:
@@ -176,6 +182,8 @@ def rank_profile(
         metrics.candidates.observe(len(fill), source=cand.CATALOGUE)
     for item_id in fill:
         pool[item_id] = Candidate(item_id, {cand.CATALOGUE: 0})
+    if on_pool is not None:
+        on_pool(pool)
     ids = list(pool)
     model_scores = scorer.score(profile.vector, ids)
     adjusted = rerank(model_scores, scorer.penalty(ids), request.tail_weight)

@@ -117,7 +117,7 @@ def snapshot_from_dataset(
 def relation_patterns(store: GraphStore) -> list[EdgeKey]:
     """Sorted (head label, type, tail label) of every KG relationship between known labels."""
     found: set[EdgeKey] = set()
-    for row in run_query(store, "export_relationship_patterns", read_only=True):
+    for row in run_query(store, "export_relationship_patterns"):
         if row["type"] in NON_KG_TYPES:
             continue
         heads = [x for x in row["head_labels"] or [] if x in _NODE_LABELS]

@@ -143,10 +143,8 @@ def _triple_groups(
 
 def counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
     """Nodes per label and relationships per type currently in the store."""
-    nodes = {r["label"]: int(r["count"]) for r in run_query(store, "count_nodes", read_only=True)}
-    rels = {
-        r["type"]: int(r["count"]) for r in run_query(store, "count_relationships", read_only=True)
-    }
+    nodes = {r["label"]: int(r["count"]) for r in run_query(store, "count_nodes")}
+    rels = {r["type"]: int(r["count"]) for r in run_query(store, "count_relationships")}
     return nodes, rels
 
 
