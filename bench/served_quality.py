@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "served-ml100k.json"
 KEYS = ("recall@20", "ndcg@20", "headrecall@20", "tailrecall@20", "itemcoverage@20",
         "giniindex@20", "cold/recall@20")  # fmt: skip
+GRAPH_SOURCES = ("collaborative", "knowledge", "vector", "tail")
 
 
 def summarise(values: list[float]) -> dict[str, float]:
@@ -99,13 +100,18 @@ def serve_one(store, snapshot, protocol: str, seed: int, model: str) -> dict:
         result.item_embeddings, split.item_popularity(), extra=run.model.serving_settings(),
     )  # fmt: skip
     load_history(store, snapshot, split, embeddings)
-    served = evaluate_served(store, serving_scorer(embeddings, snapshot, split), snapshot, split)
+    scorer = serving_scorer(embeddings, snapshot, split)
+    served = evaluate_served(store, scorer, snapshot, split)
+    # the pool before the model source existed: graph, vector-index and tail sources only
+    before = evaluate_served(store, scorer, snapshot, split, sources=GRAPH_SOURCES)
     return {
         "protocol": protocol, "seed": seed, "model": model, "fit_seconds": fit_seconds,
         "full": {k: full[k] for k in KEYS if k in full},
         "served": {k: served.metrics[k] for k in KEYS if k in served.metrics},
         "candidate_recall": served.candidate_recall, "latency_ms": served.latency_ms,
         "pool_sizes": served.pool_sizes, "users": served.users,
+        "served_without_model_source": {k: before.metrics[k] for k in KEYS if k in before.metrics}
+        | {"candidate_recall": before.candidate_recall, "latency_ms": before.latency_ms},
     }  # fmt: skip
 
 
@@ -125,6 +131,9 @@ def write(args: argparse.Namespace, runs: list[dict], started: float, snapshot) 
                     ratios = [r["served"][key] / r["full"][key] for r in mine]
                     entry[f"served/{key}/full"] = summarise(ratios)
             entry["served/candidate_recall"] = summarise([r["candidate_recall"] for r in mine])
+            for key in ("recall@20", "ndcg@20", "candidate_recall"):
+                values = [r["served_without_model_source"][key] for r in mine]
+                entry[f"served_without_model_source/{key}"] = summarise(values)
             for p in ("p50", "p95", "p99", "max"):
                 entry[f"served/latency_ms/{p}"] = summarise([r["latency_ms"][p] for r in mine])
             summary.setdefault(protocol, {})[model] = entry
