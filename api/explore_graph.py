@@ -3,9 +3,10 @@ box, each a few bounded read-only ``cypher/explore_*.cypher`` queries."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from tailgraph.api.candidates import item_titles
 from tailgraph.api.schemas import (
     ExploreGraph,
     ExploreKind,
@@ -180,8 +181,11 @@ def user_graph(store: GraphStore, key: str, limit: int) -> ExploreGraph:
     return graph.graph(user)
 
 
-def item_graph(store: GraphStore, key: str, limit: int) -> ExploreGraph:
-    """An item, its users (bounded), its KG entities and items sharing entities with it."""
+def item_graph(
+    store: GraphStore, key: str, limit: int, similar: Sequence[tuple[str, float]] = ()
+) -> ExploreGraph:
+    """An item, its users (bounded), its KG entities, and its ``similar`` items — the served
+    model's, as ``GET /items/{id}/similar`` returns them — with the entities they share."""
     props = _center(store, "item", key)
     graph = _Builder()
     item = graph.node("item", key, props.get("title"), "center", **_display(props))
@@ -190,10 +194,16 @@ def item_graph(store: GraphStore, key: str, limit: int) -> ExploreGraph:
         user = graph.node("user", row["id"], f"user {row['id']}", "user")
         graph.edge(user, item, "INTERACTED", rating=row["rating"], ts=row["ts"])
     _add_entities(store, graph, [key])
-    parameters = {**bounded, "per_item": ENTITIES_PER_ITEM}
-    similar = run_query(store, "explore_similar_items", parameters, read_only=True)
-    for row in similar:
-        other = graph.node("item", row["id"], row["title"], "similar", shared=row["shared"])
+    similar = list(similar)[:limit]
+    titles = item_titles(store, [other for other, _ in similar])
+    for other_id, similarity in similar:
+        other = graph.node("item", other_id, titles.get(other_id), "similar",
+                           similarity=round(similarity, 4))  # fmt: skip
+        graph.edge(item, other, "SIMILAR", similarity=round(similarity, 4))
+    parameters = {"id": key, "others": [other for other, _ in similar],
+                  "per_item": ENTITIES_PER_ITEM}  # fmt: skip
+    for row in run_query(store, "explore_item_links", parameters, read_only=True):
+        other = f"item:{row['id']}"
         for link in row["links"]:
             entity = graph.node("entity", link["entity"], link["name"], "entity")
             graph.kg_edge(other, entity, link["type"], link["outgoing"])
@@ -201,10 +211,18 @@ def item_graph(store: GraphStore, key: str, limit: int) -> ExploreGraph:
     return graph.graph(item)
 
 
-def neighbourhood(store: GraphStore, kind: ExploreKind, key: str, limit: int) -> ExploreGraph:
-    """The drawn neighbourhood of one user or item; ``limit`` bounds each kind of neighbour."""
-    build = user_graph if kind == "user" else item_graph
-    return build(store, key, limit)
+def neighbourhood(
+    store: GraphStore,
+    kind: ExploreKind,
+    key: str,
+    limit: int,
+    similar: Sequence[tuple[str, float]] = (),
+) -> ExploreGraph:
+    """The drawn neighbourhood of one user or item; ``limit`` bounds each kind of neighbour;
+    ``similar`` are an item's similar items by the served model (none without a model)."""
+    if kind == "user":
+        return user_graph(store, key, limit)
+    return item_graph(store, key, limit, similar)
 
 
 def search(store: GraphStore, text: str, limit: int = SEARCH_LIMIT) -> SearchResponse:

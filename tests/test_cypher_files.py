@@ -30,6 +30,7 @@ SAMPLES: dict[str, object] = {
     "exclude": ["i3"],
     "seeds": ["i1", "i2"],
     "items": ["i1"],
+    "others": ["i2"],
     "seen": ["i2"],
     # bounds and paging
     "limit": 5,

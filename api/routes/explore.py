@@ -18,10 +18,11 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from tailgraph.api import explore_graph
 from tailgraph.api.auth import AUTHENTICATED
-from tailgraph.api.deps import StoreDep
+from tailgraph.api.deps import ServiceState, StateDep, StoreDep
 from tailgraph.api.routes.common import AUTH_ERRORS, ID_PATTERN
 from tailgraph.api.schemas import ErrorBody, ExploreGraph, ExploreKind, SearchResponse
-from tailgraph.errors import NotFoundError
+from tailgraph.api.scoring import Scorer
+from tailgraph.errors import ArtefactError, NotFoundError
 
 ASSETS_ENV = "TAILGRAPH_EXPLORE_ASSETS"
 LIBRARY_FILE = "cytoscape.min.js"
@@ -29,6 +30,8 @@ MISSING_LIBRARY = (
     f"the graph library {LIBRARY_FILE} is not installed: run `make assets` "
     f"(npm ci in tools/explore-assets) or point {ASSETS_ENV} at a folder holding it"
 )
+
+SIMILAR_LIMIT = 10  # similar items drawn around an item (the endpoint's default k)
 
 _NODE_MODULES_LIBRARY = Path("node_modules", "cytoscape", "dist", LIBRARY_FILE)
 _STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -114,9 +117,25 @@ def search_route(
 )
 def graph_route(
     store: StoreDep,
+    state: StateDep,
     kind: ExploreKind,
     id: Annotated[str, Query(min_length=1, max_length=200, pattern=ID_PATTERN)],
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> ExploreGraph:
-    """The neighbourhood of one user or item; ``limit`` bounds each kind of neighbour."""
-    return explore_graph.neighbourhood(store, kind, id, limit)
+    """The neighbourhood of one user or item; ``limit`` bounds each kind of neighbour. An
+    item's similar items are the default model's, as ``GET /items/{id}/similar`` gives them
+    (none while no model is trained, or for an item added after training)."""
+    similar: list[tuple[str, float]] = []
+    if kind == "item":
+        scorer = _try_load(state)
+        if scorer is not None and scorer.has_item(id):
+            similar = scorer.similar_items(id, min(limit, SIMILAR_LIMIT))
+    return explore_graph.neighbourhood(store, kind, id, limit, similar)
+
+
+def _try_load(state: ServiceState) -> Scorer | None:
+    """The default model, or None when there is none to serve yet."""
+    try:
+        return state.scorer()
+    except ArtefactError:
+        return None

@@ -135,6 +135,10 @@
       "line-color": COLOURS.recommended, "target-arrow-color": COLOURS.recommended,
       "line-style": "dashed", "width": 2,
     } },
+    { selector: "edge[type = 'SIMILAR']", style: {
+      "line-color": COLOURS.similar, "target-arrow-color": COLOURS.similar, "line-style": "dotted",
+      "width": 2,
+    } },
     { selector: "edge[?path]", style: { "line-color": "#f87171", "target-arrow-color": "#f87171",
       "width": 1.5 } },
     { selector: ".highlight", style: {
@@ -147,6 +151,7 @@
     const p = edge.props || {};
     if (edge.type === "INTERACTED") return p.rating !== undefined ? "★" + p.rating : "";
     if (edge.type === "RECOMMENDED") return p.rank !== undefined ? "#" + p.rank : "";
+    if (edge.type === "SIMILAR") return p.similarity !== undefined ? "≈" + p.similarity : "";
     return edge.type.toLowerCase().replace(/_/g, " ");
   }
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from tailgraph.api.app import create_app
 from tailgraph.api.routes.explore import LIBRARY_FILE, find_library
+from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.falkordb_store import FalkorDBStore
 from tailgraph.settings import Settings
 
@@ -109,7 +111,7 @@ def test_user_graph_has_items_entities_recommendations_and_paths(client: TestCli
     assert ("item:i3", "entity:e_scifi") not in on_path
 
 
-def test_item_graph_has_users_entities_and_similar_items(client: TestClient) -> None:
+def test_item_graph_without_a_model_draws_users_and_entities_only(client: TestClient) -> None:
     graph = client.get("/explore/graph", params={"kind": "item", "id": "i1"}).json()
     roles = {n["id"]: n["role"] for n in graph["nodes"]}
     assert roles == {
@@ -118,25 +120,48 @@ def test_item_graph_has_users_entities_and_similar_items(client: TestClient) -> 
         "user:u2": "user",
         "entity:e_lasseter": "entity",
         "entity:e_pixar": "entity",
-        "item:i2": "similar",
-        "item:i4": "similar",
     }
     labels = {n["id"]: n["label"] for n in graph["nodes"]}
     assert labels["item:i1"] == "Toy Story (1995)" and labels["entity:e_pixar"] == "Pixar"
-    shared = {n["id"]: n["props"].get("shared") for n in graph["nodes"] if n["role"] == "similar"}
-    assert shared == {"item:i2": 2, "item:i4": 1}
-    assert {
-        ("user:u1", "INTERACTED", "item:i1"),
-        ("item:i1", "PRODUCED_BY", "entity:e_pixar"),
-        ("entity:e_pixar", "PRODUCED", "item:i2"),
-        ("item:i4", "PRODUCED_BY", "entity:e_pixar"),
-    } <= _edges(graph)
+    assert ("user:u1", "INTERACTED", "item:i1") in _edges(graph)
+
+
+def test_item_graphs_similar_items_are_the_similar_items_endpoints(
+    settings: Settings, store: FalkorDBStore
+) -> None:
+    """One definition of "similar": the model's nearest items, as GET /items/{id}/similar."""
+    store.run(SAMPLE_GRAPH)
+    ids = ["i1", "i2", "i3", "i4", "i5"]
+    vectors = np.array(
+        [[1.0, 0.0], [0.2, 1.0], [0.9, 0.3], [0.95, 0.1], [-1.0, 0.1]], dtype=np.float32
+    )
+    model = LearnedEmbeddings("hand-made", "v1", ["u1", "u2", "u3"], ids,
+                              np.eye(3, 2, dtype=np.float32), vectors,
+                              np.array([2, 1, 1, 0, 1]))  # fmt: skip
+    with TestClient(create_app(settings, store=store, embeddings=model)) as client:
+        endpoint = client.get("/items/i1/similar", params={"k": 3}).json()["items"]
+        graph = client.get("/explore/graph", params={"kind": "item", "id": "i1", "limit": 3})
+    graph = graph.json()
+    similar = [n for n in graph["nodes"] if n["role"] == "similar"]
+    assert [f"item:{i['item_id']}" for i in endpoint] == ["item:i4", "item:i3", "item:i2"]
+    assert {n["id"] for n in similar} == {f"item:{i['item_id']}" for i in endpoint}
+    by_id = {n["id"]: n for n in similar}
+    for item in endpoint:
+        node = by_id[f"item:{item['item_id']}"]
+        assert node["props"]["similarity"] == pytest.approx(item["similarity"], abs=1e-4)
+        assert node["label"] == item["title"]
+    edges = _edges(graph)
+    assert ("item:i1", "SIMILAR", "item:i4") in edges
+    # why they are alike, where the KG says so: i4 and i2 share Pixar with Toy Story
+    assert {("item:i4", "PRODUCED_BY", "entity:e_pixar"),
+            ("entity:e_pixar", "PRODUCED", "item:i2")} <= edges  # fmt: skip
+    assert "item:i5" not in by_id  # shares nothing and points away: never drawn as similar
 
 
 def test_limit_bounds_each_kind_of_neighbour(client: TestClient) -> None:
     graph = client.get("/explore/graph", params={"kind": "item", "id": "i1", "limit": 1}).json()
     roles = sorted(n["id"] for n in graph["nodes"] if n["role"] in {"user", "similar"})
-    assert roles == ["item:i2", "user:u1"]  # the best rater, the most similar item
+    assert roles == ["user:u1"]  # the best rater (no model: no similar items)
     user = client.get("/explore/graph", params={"kind": "user", "id": "u1", "limit": 1}).json()
     assert [e["target"] for e in user["edges"] if e["type"] == "RECOMMENDED"] == ["item:i2"]
     drawn = {n["id"] for n in user["nodes"] if n["role"] == "interacted"}
