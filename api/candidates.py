@@ -38,6 +38,7 @@ class ExpansionLimits:
     max_items_per_entity: int = 30  # items read per entity (hub entities such as genres)
     max_candidates: int = 300  # candidates kept per source, best support first
     max_paths: int = 20  # KG paths returned by an explanation
+    max_path_rows: int = 500  # (seed, entity) pairs read before ranking an explanation
     max_raters: int = 200  # raters of an item examined by an explanation
     max_model_candidates: int = 200  # the model's exact best unseen items, always in the pool
     max_vector_candidates: int = 50  # nearest items read from the store's vector index
@@ -260,11 +261,12 @@ class TitleCache:
 
 
 def kg_paths(store: GraphStore, user_id: str, item_id: str, limits: ExpansionLimits) -> list[Row]:
-    """KG paths from the user's items through a shared entity to ``item_id`` (bounded)."""
+    """KG paths from the user's items through a shared entity to ``item_id``: one per
+    distinct (seed, entity) pair, most specific entities first, at most ``max_path_rows``."""
     return run_query(
         store,
         "user_item_paths",
-        {"user_id": user_id, "item_id": item_id, "max_paths": limits.max_paths},
+        {"user_id": user_id, "item_id": item_id, "max_rows": limits.max_path_rows},
         read_only=True,
     )
 

@@ -16,10 +16,10 @@ import numpy as np
 
 from tailgraph.api import candidates as cand
 from tailgraph.api.candidates import Candidate, ExpansionLimits, TitleCache
+from tailgraph.api.explanations import explanation_paths
 from tailgraph.api.prometheus import Metrics
 from tailgraph.api.schemas import (
     Explanation,
-    KGPath,
     Recommendations,
     RecommendedItem,
     SimilarItem,
@@ -278,20 +278,7 @@ def explain(
     vector, _ = scorer.user_vector(user_id, history.seen, history.recorded_after(scorer.trained_at))
     score = scorer.item_score(vector, item_id)
     co_users, raters = cand.co_users(store, user_id, item_id, limits)
-    paths = [
-        KGPath(
-            item_id=item_id,
-            seed_item_id=str(row["seed_id"]),
-            seed_title=row["seed_title"],
-            seed_relation=row["seed_relation"],
-            seed_relation_name=row["seed_relation_name"],
-            entity_id=str(row["entity_id"]),
-            entity_name=row["entity_name"],
-            item_relation=row["item_relation"],
-            item_relation_name=row["item_relation_name"],
-        )
-        for row in cand.kg_paths(store, user_id, item_id, limits)
-    ]
+    paths = explanation_paths(store, scorer, user_id, item_id, limits)
     return Explanation(
         user_id=user_id,
         item_id=item_id,

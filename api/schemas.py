@@ -76,6 +76,17 @@ class KGPath(BaseModel):
     seed_relation_name: str | None = Field(description="Original KG relation name, if stored.")
     entity_id: str
     entity_name: str | None
+    entity_caption: str | None = Field(
+        None, description="The entity's name, or what it is when it has none."
+    )
+    entity_items: int | None = Field(None, description="Items the entity links to.")
+    specificity: float | None = Field(
+        None, description="1 / log(1 + entity_items): higher says more (explanations rank by it)."
+    )
+    hub: bool = Field(False, description="A hub entity (language, country...): shown last.")
+    seed_contribution: float | None = Field(
+        None, description="Seed item's learned vector · the item's: its share of the score."
+    )
     item_relation: str = Field(description="Relationship type between entity and the item.")
     item_relation_name: str | None
 

@@ -96,6 +96,18 @@ class Scorer:
         # precomputed item neighbours by candidate source (collaborative / knowledge), if any
         self.neighbours: dict[str, ItemNeighbours] = dict(neighbours or {})
 
+    @property
+    def n_items(self) -> int:
+        return len(self._catalogue.item_ids)
+
+    def popularity(self, item_ids: Sequence[str]) -> np.ndarray:
+        """Training interactions of each item (0 for items unknown to the model)."""
+        catalogue = self._catalogue
+        return np.array(
+            [catalogue.popularity[catalogue.index[i]] if i in catalogue.index else 0.0
+             for i in item_ids]
+        )  # fmt: skip
+
     def has_item(self, item_id: str) -> bool:
         return item_id in self._catalogue.index
 

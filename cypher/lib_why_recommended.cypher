@@ -1,24 +1,35 @@
-// Purpose: why an item suits a user: KG paths from the user's items to the item through a
-//          shared entity (kind 'entity'), and users who interacted with one of the user's items
-//          and with the item (kind 'user'). Each kind is bounded by $limit.
+// Purpose: why an item suits a user: the user's items that share a KG entity with it (kind
+//          'entity', one row per distinct item × entity whatever relation or direction links
+//          them, the most specific entities first: those linking the fewest items), and users
+//          who interacted with the item and with one of the user's items (kind 'user'). Both
+//          kinds are anchored on the item (its entities, its first $max_raters raters), so a
+//          hub item in the user's history costs nothing extra. Each kind is bounded by $limit.
 // Parameters: $user_id (string), $item_id (string: the recommended item), $limit (int: rows
-//             per kind).
+//             per kind), $max_raters (int: raters of the item examined for the 'user' kind).
 // Returns: kind ('entity' or 'user'), via_item (the user's item id), via_title, via_id (entity
 //          or co-user id), via_name (entity name; null for users), relations (relationship
 //          types along the path, user's item side first), support (1 per entity path; for a
 //          co-user, how many of the user's items they share; via_item is then the first
-//          shared item by id). Entity rows come first, then user rows.
-MATCH (u:User {id: $user_id})-[:INTERACTED]->(s:Item)-[r1]-(e:Entity)
-      -[r2]-(t:Item {id: $item_id})
+//          shared item by id), entity_items (items the entity links: lower is more specific;
+//          null for users). Entity rows come first, then user rows.
+MATCH (t:Item {id: $item_id})-[r2]-(e:Entity)
+WITH t, e, collect(type(r2))[0] AS item_relation
+MATCH (u:User {id: $user_id})-[:INTERACTED]->(s:Item)-[r1]-(e)
 WHERE s <> t
-WITH s, e, type(r1) AS seed_relation, type(r2) AS item_relation
-ORDER BY s.id, e.id, seed_relation, item_relation
+WITH e, item_relation, s, collect(type(r1))[0] AS seed_relation
+MATCH (e)--(x:Item)
+WITH e, item_relation, s, seed_relation, count(DISTINCT x) AS entity_items
+ORDER BY entity_items, s.id, e.id
 LIMIT $limit
 RETURN 'entity' AS kind, s.id AS via_item, s.title AS via_title, e.id AS via_id,
-       e.name AS via_name, [seed_relation, item_relation] AS relations, 1 AS support
+       e.name AS via_name, [seed_relation, item_relation] AS relations, 1 AS support,
+       entity_items
 UNION ALL
-MATCH (u:User {id: $user_id})-[:INTERACTED]->(s:Item)<-[:INTERACTED]-(v:User)
-      -[:INTERACTED]->(t:Item {id: $item_id})
+MATCH (t:Item {id: $item_id})<-[:INTERACTED]-(v:User)
+WITH t, v
+ORDER BY v.id
+LIMIT $max_raters
+MATCH (u:User {id: $user_id})-[:INTERACTED]->(s:Item)<-[:INTERACTED]-(v)
 WHERE v <> u AND s <> t
 WITH DISTINCT v, s
 ORDER BY v.id, s.id
@@ -27,4 +38,5 @@ WITH v, shared[0] AS s, size(shared) AS support
 ORDER BY support DESC, v.id
 LIMIT $limit
 RETURN 'user' AS kind, s.id AS via_item, s.title AS via_title, v.id AS via_id,
-       null AS via_name, ['INTERACTED', 'INTERACTED'] AS relations, support
+       null AS via_name, ['INTERACTED', 'INTERACTED'] AS relations, support,
+       null AS entity_items

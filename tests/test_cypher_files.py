@@ -45,6 +45,7 @@ SAMPLES: dict[str, object] = {
     "max_items_per_entity": 5,
     "max_raters": 10,
     "max_paths": 5,
+    "max_rows": 50,
     "max_interactions": 50,
     # other values
     "q": "1",

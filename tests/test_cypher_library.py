@@ -142,17 +142,19 @@ def test_user_neighbourhood_is_bounded_by_limit(graph: GraphStore) -> None:
 
 
 def test_why_recommended(graph: GraphStore) -> None:
-    rows = run(graph, "lib_why_recommended", user_id="u1", item_id="i4", limit=10)
+    rows = run(graph, "lib_why_recommended", user_id="u1", item_id="i4", limit=10, max_raters=200)
     entity_rows = [
-        (r["via_item"], r["via_title"], r["via_id"], r["via_name"], r["relations"], r["support"])
+        (r["via_item"], r["via_title"], r["via_id"], r["via_name"], r["relations"],
+         r["entity_items"])
         for r in rows
         if r["kind"] == "entity"
-    ]
+    ]  # fmt: skip
+    # the director and the actor link 2 items each, the genre 4: the specific ones first
     assert entity_rows == [
-        ("i1", "One", "e1", "Director A", ["DIRECTED_BY", "DIRECTED_BY"], 1),
-        ("i1", "One", "e2", "Drama", ["HAS_GENRE", "HAS_GENRE"], 1),
-        ("i2", "Two", "e2", "Drama", ["HAS_GENRE", "HAS_GENRE"], 1),
-        ("i2", "Two", "e3", "Actor C", ["STARRING", "STARRED_IN"], 1),
+        ("i1", "One", "e1", "Director A", ["DIRECTED_BY", "DIRECTED_BY"], 2),
+        ("i2", "Two", "e3", "Actor C", ["STARRING", "STARRED_IN"], 2),
+        ("i1", "One", "e2", "Drama", ["HAS_GENRE", "HAS_GENRE"], 4),
+        ("i2", "Two", "e2", "Drama", ["HAS_GENRE", "HAS_GENRE"], 4),
     ]
     user_rows = [r for r in rows if r["kind"] == "user"]
     assert user_rows == [
@@ -164,19 +166,26 @@ def test_why_recommended(graph: GraphStore) -> None:
             "via_name": None,
             "relations": ["INTERACTED", "INTERACTED"],
             "support": 2,
+            "entity_items": None,
         }
     ]
     assert [r["kind"] for r in rows] == ["entity"] * 4 + ["user"]
 
 
 def test_why_recommended_is_bounded_per_kind(graph: GraphStore) -> None:
-    rows = run(graph, "lib_why_recommended", user_id="u1", item_id="i4", limit=1)
+    rows = run(graph, "lib_why_recommended", user_id="u1", item_id="i4", limit=1, max_raters=9)
     assert [(r["kind"], r["via_item"], r["via_id"]) for r in rows] == [
         ("entity", "i1", "e1"),
         ("user", "i1", "u2"),
     ]
     # u4 shares nothing with i6's neighbourhood: no explanation at all.
-    assert run(graph, "lib_why_recommended", user_id="u4", item_id="i1", limit=5) == []
+    assert run(graph, "lib_why_recommended", user_id="u4", item_id="i1", limit=5,
+               max_raters=9) == []  # fmt: skip
+    # the 'user' kind reads only the item's first max_raters raters (i5's: u3 only)
+    rows = run(graph, "lib_why_recommended", user_id="u2", item_id="i5", limit=5, max_raters=1)
+    assert [r["via_id"] for r in rows if r["kind"] == "user"] == ["u3"]
+    rows = run(graph, "lib_why_recommended", user_id="u2", item_id="i5", limit=5, max_raters=0)
+    assert [r["via_id"] for r in rows if r["kind"] == "user"] == []
 
 
 def test_tail_items_surfaced_all_models(graph: GraphStore) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -137,6 +138,11 @@ def test_explanation_lists_kg_paths(client: TestClient) -> None:
             "seed_relation_name": "film.film.directed_by",
             "entity_id": "e_dir",
             "entity_name": "A Director",
+            "entity_caption": "A Director",
+            "entity_items": 3,  # i1, i6, i8
+            "specificity": pytest.approx(1 / np.log(4)),
+            "hub": False,
+            "seed_contribution": pytest.approx(0.1 * 0.5 + 1.0 * 0.5),  # i1 · i6
             "item_relation": "DIRECTED_BY",
             "item_relation_name": "film.film.directed_by",
         }

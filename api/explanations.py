@@ -1,0 +1,122 @@
+"""Why an item suits a user, as a person reads it: the KG paths that say the most, first.
+
+Paths come from :func:`tailgraph.api.candidates.kg_paths` (one per distinct seed item ×
+entity) and are ranked here:
+
+- *specificity* of the shared entity, ``1 / log(1 + items it links)`` (the weight neighbour
+  transfer gives it): a shared director says more than a shared language;
+- *hubs* — entities linking at least ``max(HUB_MIN_ITEMS, HUB_SHARE × catalogue)`` items
+  (languages, countries, ratings, big genres) — are dropped unless nothing else links;
+- among equally specific entities, seeds by their *contribution* to the score, the dot
+  product of the seed's learned vector with the item's (the user vector is built from them).
+
+An entity without a name is captioned by what it is: its relation and the two best-known
+other items it links (``the “directed by” of Star Wars and American Graffiti``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from tailgraph.api import candidates as cand
+from tailgraph.api.candidates import ExpansionLimits
+from tailgraph.api.schemas import KGPath
+from tailgraph.api.scoring import Scorer
+from tailgraph.gnn.transfer import entity_weights
+from tailgraph.graph.store import GraphStore, Row, run_query
+
+HUB_SHARE = 0.02  # an entity linking this share of the catalogue (or more) is a hub
+HUB_MIN_ITEMS = 50  # ... and at least this many items
+CAPTION_SAMPLE = 200  # items of an unnamed entity read to find its best-known ones
+
+
+def hub_threshold(n_items: int) -> int:
+    """Items an entity must link to count as a hub."""
+    return max(HUB_MIN_ITEMS, math.ceil(HUB_SHARE * n_items))
+
+
+def relation_words(relation: str | None, relation_type: str) -> str:
+    """``film.film.directed_by`` (or ``DIRECTED_BY``) -> ``directed by``."""
+    name = (relation or relation_type).rsplit(".", 1)[-1]
+    return name.replace("_", " ").lower()
+
+
+def rank_paths(
+    rows: Sequence[Row], scorer: Scorer, item_id: str, limit: int
+) -> list[tuple[Row, float, bool, float | None]]:
+    """``(row, specificity, hub, seed contribution)`` best first, hubs only if nothing else."""
+    threshold = hub_threshold(scorer.n_items)
+    target = scorer.item_vectors([item_id])
+    seeds = list(dict.fromkeys(str(row["seed_id"]) for row in rows))
+    contribution: dict[str, float] = {}
+    if len(target):
+        known = [s for s in seeds if scorer.has_item(s)]
+        if known:
+            values = scorer.item_vectors(known) @ target[0]
+            contribution = dict(zip(known, values.tolist(), strict=True))
+    degrees = np.array([int(row["entity_items"] or 1) for row in rows])
+    specificity = entity_weights(degrees).tolist() if len(rows) else []
+    ranked = [
+        (row, spec, int(row["entity_items"] or 1) >= threshold,
+         contribution.get(str(row["seed_id"])))
+        for row, spec in zip(rows, specificity, strict=True)
+    ]  # fmt: skip
+    if any(not hub for _, _, hub, _ in ranked):
+        ranked = [entry for entry in ranked if not entry[2]]
+    ranked.sort(
+        key=lambda e: (
+            -round(e[1], 6),
+            -(e[3] if e[3] is not None else -math.inf),
+            str(e[0]["seed_id"]),
+            str(e[0]["entity_id"]),
+        )
+    )
+    return ranked[:limit]
+
+
+def entity_caption(store: GraphStore, scorer: Scorer, row: Row, exclude: set[str]) -> str | None:
+    """The entity's name, or what it is when it has none (see the module docstring)."""
+    if row["entity_name"]:
+        return str(row["entity_name"])
+    sample = run_query(
+        store, "entity_items_sample",
+        {"entity_id": row["entity_id"], "limit": CAPTION_SAMPLE}, read_only=True,
+    )  # fmt: skip
+    others = [r for r in sample if str(r["item_id"]) not in exclude and r["title"]]
+    popularity = scorer.popularity([str(r["item_id"]) for r in others])
+    best = [others[i]["title"] for i in np.argsort(-popularity, kind="stable")[:2]]
+    words = relation_words(row["item_relation_name"], row["item_relation"])
+    if not best:
+        return f"the “{words}”"
+    return f"the “{words}” of {' and '.join(best)}"
+
+
+def explanation_paths(
+    store: GraphStore, scorer: Scorer, user_id: str, item_id: str, limits: ExpansionLimits
+) -> list[KGPath]:
+    """The user's best ``limits.max_paths`` KG paths to ``item_id`` (see the module docstring)."""
+    rows = cand.kg_paths(store, user_id, item_id, limits)
+    paths = []
+    for row, specificity, hub, contribution in rank_paths(rows, scorer, item_id, limits.max_paths):
+        paths.append(
+            KGPath(
+                item_id=item_id,
+                seed_item_id=str(row["seed_id"]),
+                seed_title=row["seed_title"],
+                seed_relation=row["seed_relation"],
+                seed_relation_name=row["seed_relation_name"],
+                entity_id=str(row["entity_id"]),
+                entity_name=row["entity_name"],
+                entity_caption=entity_caption(store, scorer, row, {item_id, str(row["seed_id"])}),
+                entity_items=int(row["entity_items"] or 0),
+                specificity=specificity,
+                hub=hub,
+                seed_contribution=contribution,
+                item_relation=row["item_relation"],
+                item_relation_name=row["item_relation_name"],
+            )
+        )
+    return paths
