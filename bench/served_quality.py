@@ -59,6 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshot", type=Path, default=SNAPSHOT)
     parser.add_argument("--datasets-dir", type=Path, default=ROOT / "data" / "datasets")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--explanations", type=int, default=0,
+                        help="also time the explanation endpoint's use case and "
+                        "lib_why_recommended for this many (user, top item) pairs")  # fmt: skip
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     snapshot = load_or_build_snapshot(args.snapshot, args.datasets_dir)
@@ -71,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         for protocol in args.protocols:
             for seed in args.seeds:
                 for model in args.models:
-                    runs.append(serve_one(store, snapshot, protocol, seed, model))
+                    runs.append(
+                        serve_one(store, snapshot, protocol, seed, model, args.explanations)
+                    )
                     write(args, runs, started, snapshot)
                     last = runs[-1]
                     print(f"{protocol} s{seed} {model}: full {last['full']['ndcg@20']:.4f} "
@@ -83,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def serve_one(store, snapshot, protocol: str, seed: int, model: str) -> dict:
+def serve_one(store, snapshot, protocol: str, seed: int, model: str, explanations: int = 0) -> dict:
     """Train ``model`` like bench/quality.py, then score its full ranking and its served lists."""
     config = replace(CONFIG, model=model, seed=seed, subsets=())
     fit_started = time.perf_counter()
@@ -104,8 +109,10 @@ def serve_one(store, snapshot, protocol: str, seed: int, model: str) -> dict:
     served = evaluate_served(store, scorer, snapshot, split)
     # the pool before the model source existed: graph, vector-index and tail sources only
     before = evaluate_served(store, scorer, snapshot, split, sources=GRAPH_SOURCES)
+    timed = time_explanations(store, scorer, snapshot, split, explanations)
     return {
         "protocol": protocol, "seed": seed, "model": model, "fit_seconds": fit_seconds,
+        **({"explanations": timed} if timed else {}),
         "full": {k: full[k] for k in KEYS if k in full},
         "served": {k: served.metrics[k] for k in KEYS if k in served.metrics},
         "candidate_recall": served.candidate_recall, "latency_ms": served.latency_ms,
@@ -113,6 +120,43 @@ def serve_one(store, snapshot, protocol: str, seed: int, model: str) -> dict:
         "served_without_model_source": {k: before.metrics[k] for k in KEYS if k in before.metrics}
         | {"candidate_recall": before.candidate_recall, "latency_ms": before.latency_ms},
     }  # fmt: skip
+
+
+def time_explanations(store, scorer, snapshot, split, n: int) -> dict:
+    """Latency of explaining each of ``n`` test users' first served item: the endpoint's use
+    case and the library query an analyst runs (ms percentiles), and what the paths hold."""
+    if n <= 0:
+        return {}
+    from tailgraph.api import recommender
+    from tailgraph.api.candidates import ExpansionLimits
+    from tailgraph.graph.store import run_query
+
+    limits = ExpansionLimits()
+    users = [snapshot.user_ids[u] for u in np.unique(split.test[:, 0])[:n]]
+    endpoint, library, paths, hubs, captions = [], [], [], 0, 0
+    for user in users:
+        top = recommender.recommend(store, scorer, user, 1, limits=limits).items[0].item_id
+        started = time.perf_counter()
+        explanation = recommender.explain(store, scorer, user, top, limits=limits)
+        endpoint.append((time.perf_counter() - started) * 1000)
+        parameters = {"user_id": user, "item_id": top, "limit": 20, "max_raters": 200}
+        started = time.perf_counter()
+        run_query(store, "lib_why_recommended", parameters, read_only=True)
+        library.append((time.perf_counter() - started) * 1000)
+        pairs = [(p.seed_item_id, p.entity_id) for p in explanation.kg_paths]
+        assert len(pairs) == len(set(pairs))
+        paths.append(len(pairs))
+        hubs += sum(p.hub for p in explanation.kg_paths)
+        captions += sum(p.entity_name is None for p in explanation.kg_paths)
+
+    def percentiles(values: list[float]) -> dict[str, float]:
+        return {f"p{p}": float(np.percentile(values, p)) for p in (50, 95, 99)} | {
+            "max": float(max(values))
+        }
+
+    return {"pairs": len(users), "endpoint_ms": percentiles(endpoint),
+            "lib_why_recommended_ms": percentiles(library), "mean_paths": float(np.mean(paths)),
+            "hub_paths": hubs, "captioned_paths": captions}  # fmt: skip
 
 
 def write(args: argparse.Namespace, runs: list[dict], started: float, snapshot) -> None:
