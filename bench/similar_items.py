@@ -1,10 +1,11 @@
 """Similar items on ml-100k: which definition of "similar" a person would believe, measured.
 
 Held-out co-interaction: for every test user, each of (up to) five of their training items,
-drawn with a fixed seed, is a query; a hit is one of the user's *test* items among the query's top 10 similar items
-(training items of the user excluded). Reported per definition overall and by the query item's
-popularity decile, with the tail-collapse check: the mean cosine between an item and its 10
-nearest neighbours, by popularity decile (near 1 = everything in the tail looks alike)::
+drawn with a fixed seed, is a query; a hit is one of the user's *test* items among the
+query's top 10 similar items (training items of the user excluded). Reported per definition,
+overall and by the query item's popularity decile, with the tail-collapse check: the mean
+cosine between an item and its 10 nearest neighbours, by popularity decile (near 1 =
+everything in the tail looks alike)::
 
     .venv/bin/python bench/similar_items.py --seeds 1 --out bench/results/similar-items-ml100k.json
 
