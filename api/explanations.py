@@ -30,7 +30,7 @@ from tailgraph.graph.store import GraphStore, Row, run_query
 
 HUB_SHARE = 0.02  # an entity linking this share of the catalogue (or more) is a hub
 HUB_MIN_ITEMS = 50  # ... and at least this many items
-CAPTION_SAMPLE = 200  # items of an unnamed entity read to find its best-known ones
+CAPTION_SAMPLE = 50  # items of an unnamed entity read to find its best-known ones
 
 
 def hub_threshold(n_items: int) -> int:
@@ -77,21 +77,30 @@ def rank_paths(
     return ranked[:limit]
 
 
-def entity_caption(store: GraphStore, scorer: Scorer, row: Row, exclude: set[str]) -> str | None:
-    """The entity's name, or what it is when it has none (see the module docstring)."""
-    if row["entity_name"]:
-        return str(row["entity_name"])
-    sample = run_query(
-        store, "entity_items_sample",
-        {"entity_id": row["entity_id"], "limit": CAPTION_SAMPLE}, read_only=True,
-    )  # fmt: skip
-    others = [r for r in sample if str(r["item_id"]) not in exclude and r["title"]]
-    popularity = scorer.popularity([str(r["item_id"]) for r in others])
-    best = [others[i]["title"] for i in np.argsort(-popularity, kind="stable")[:2]]
-    words = relation_words(row["item_relation_name"], row["item_relation"])
-    if not best:
-        return f"the “{words}”"
-    return f"the “{words}” of {' and '.join(best)}"
+def entity_captions(
+    store: GraphStore, scorer: Scorer, rows: Sequence[Row], item_id: str
+) -> dict[str, str]:
+    """Entity id -> its name, or what it is when it has none (one query for all unnamed)."""
+    captions = {str(r["entity_id"]): str(r["entity_name"]) for r in rows if r["entity_name"]}
+    unnamed = {str(r["entity_id"]): r for r in rows if not r["entity_name"]}
+    if not unnamed:
+        return captions
+    parameters = {"entity_ids": sorted(unnamed), "limit": CAPTION_SAMPLE}
+    samples = {
+        str(r["entity_id"]): r["items"]
+        for r in run_query(store, "entity_item_samples", parameters, read_only=True)
+    }
+    for entity_id, row in unnamed.items():
+        exclude = {item_id, str(row["seed_id"])}
+        others = [i for i in samples.get(entity_id, []) if i["item_id"] not in exclude]
+        others = [i for i in others if i["title"]]
+        popularity = scorer.popularity([str(i["item_id"]) for i in others])
+        best = [others[n]["title"] for n in np.argsort(-popularity, kind="stable")[:2]]
+        words = relation_words(row["item_relation_name"], row["item_relation"])
+        captions[entity_id] = (
+            f"the “{words}” of {' and '.join(best)}" if best else (f"the “{words}”")
+        )
+    return captions
 
 
 def explanation_paths(
@@ -99,8 +108,10 @@ def explanation_paths(
 ) -> list[KGPath]:
     """The user's best ``limits.max_paths`` KG paths to ``item_id`` (see the module docstring)."""
     rows = cand.kg_paths(store, user_id, item_id, limits)
+    ranked = rank_paths(rows, scorer, item_id, limits.max_paths)
+    captions = entity_captions(store, scorer, [row for row, *_ in ranked], item_id)
     paths = []
-    for row, specificity, hub, contribution in rank_paths(rows, scorer, item_id, limits.max_paths):
+    for row, specificity, hub, contribution in ranked:
         paths.append(
             KGPath(
                 item_id=item_id,
@@ -110,7 +121,7 @@ def explanation_paths(
                 seed_relation_name=row["seed_relation_name"],
                 entity_id=str(row["entity_id"]),
                 entity_name=row["entity_name"],
-                entity_caption=entity_caption(store, scorer, row, {item_id, str(row["seed_id"])}),
+                entity_caption=captions.get(str(row["entity_id"])),
                 entity_items=int(row["entity_items"] or 0),
                 specificity=specificity,
                 hub=hub,

@@ -25,7 +25,7 @@ ENTITIES_PER_ITEM = 4  # KG entities drawn per item (those shared by drawn items
 PATHS_PER_RECOMMENDATION = 3  # explanation paths drawn per recommended item
 SEARCH_LIMIT = 10  # hits per label in the search box
 
-_HIDDEN_PROPERTIES = {"embedding", "textEmbedding", "textHash"}
+_HIDDEN_PROPERTIES = {"embedding", "textEmbedding", "textHash", "itemCount"}
 
 
 def _display(props: Mapping[str, Any]) -> dict[str, PropValue]:

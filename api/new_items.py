@@ -175,6 +175,8 @@ def add_item(
             rel_type=rel_type,
         )
         written += int(result[0]["written"]) if result else 0
+    if entity_ids:  # the linked entities now link one more item
+        run_query(store, "entity_item_counts_of", {"entity_ids": entity_ids})
 
     vector, kind, text_ids = inductive_vector(
         store, scorer, texts, body.item_id, text_vector, entity_ids, limits

@@ -10,15 +10,14 @@
 //          or co-user id), via_name (entity name; null for users), relations (relationship
 //          types along the path, user's item side first), support (1 per entity path; for a
 //          co-user, how many of the user's items they share; via_item is then the first
-//          shared item by id), entity_items (items the entity links: lower is more specific;
-//          null for users). Entity rows come first, then user rows.
+//          shared item by id), entity_items (items the entity links, its `itemCount` stored by
+//          ingest: lower is more specific; null for users). Entity rows come first, then user rows.
 MATCH (t:Item {id: $item_id})-[r2]-(e:Entity)
 WITH t, e, collect(type(r2))[0] AS item_relation
 MATCH (u:User {id: $user_id})-[:INTERACTED]->(s:Item)-[r1]-(e)
 WHERE s <> t
 WITH e, item_relation, s, collect(type(r1))[0] AS seed_relation
-MATCH (e)--(x:Item)
-WITH e, item_relation, s, seed_relation, count(DISTINCT x) AS entity_items
+WITH e, item_relation, s, seed_relation, coalesce(e.itemCount, 0) AS entity_items
 ORDER BY entity_items, s.id, e.id
 LIMIT $limit
 RETURN 'entity' AS kind, s.id AS via_item, s.title AS via_title, e.id AS via_id,

@@ -7,17 +7,13 @@
 // Returns: seed_id, seed_title, seed_relation (a relationship type on the seed side),
 //          seed_relation_name (its original KG relation name, may be null), entity_id,
 //          entity_name, item_relation, item_relation_name, entity_items (items the entity
-//          links to, any relation).
+//          links to, any relation: its `itemCount`, stored by ingest).
 MATCH (t:Item {id: $item_id})-[r2]-(e:Entity)
 WITH t, e, collect(r2)[0] AS r2
 MATCH (u:User {id: $user_id})-[:INTERACTED]->(s:Item)-[r1]-(e)
 WHERE s <> t
 WITH t, e, r2, s, collect(r1)[0] AS r1
-WITH e, r2, collect({seed: s, relation: r1}) AS seeds
-MATCH (e)--(x:Item)
-WITH e, r2, seeds, count(DISTINCT x) AS entity_items
-UNWIND seeds AS found
-WITH found.seed AS s, found.relation AS r1, e, r2, entity_items
+WITH e, r2, s, r1, coalesce(e.itemCount, 0) AS entity_items
 RETURN s.id AS seed_id, s.title AS seed_title,
        type(r1) AS seed_relation, r1.relation AS seed_relation_name,
        e.id AS entity_id, e.name AS entity_name,

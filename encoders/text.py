@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 # Properties TailGraph writes itself; they describe nothing about the node.
-INTERNAL_PROPERTIES = frozenset({"id", "textEmbedding", "textHash", "embedding"})
+INTERNAL_PROPERTIES = frozenset({"id", "textEmbedding", "textHash", "embedding", "itemCount"})
 
 _ITEM_KNOWN = ("title", "name", "year", "genres", "categories", "text")
 _USER_KNOWN = ("age", "gender", "occupation")

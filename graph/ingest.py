@@ -209,6 +209,7 @@ def ingest(
                 progress=bar,
             )
 
+    run_query(store, "entity_item_counts")  # each entity's specificity, read per request
     nodes, relationships = counts(store)
     seconds = time.perf_counter() - started
     return IngestReport(

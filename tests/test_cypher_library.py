@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tailgraph import cypher
-from tailgraph.graph.store import GraphStore
+from tailgraph.graph.store import GraphStore, run_query
 
 LIBRARY = [name for name in cypher.available() if name.startswith("lib_")]
 BROWSE = Path(__file__).resolve().parents[1] / "docs" / "browse.md"
@@ -65,6 +65,7 @@ CREATE (u1:User {id: 'u1'}), (u2:User {id: 'u2'}), (u3:User {id: 'u3'}), (u4:Use
 @pytest.fixture
 def graph(store: GraphStore) -> GraphStore:
     store.run(GRAPH)
+    run_query(store, "entity_item_counts")  # as ingest does
     return store
 
 

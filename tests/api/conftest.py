@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from tailgraph.api.app import create_app
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.falkordb_store import FalkorDBStore
+from tailgraph.graph.store import run_query
 from tailgraph.settings import Settings
 
 GRAPH = """
@@ -81,8 +82,9 @@ def make_embeddings() -> LearnedEmbeddings:
 
 @pytest.fixture
 def graph(store: FalkorDBStore) -> FalkorDBStore:
-    """The store with the movie graph above written into it."""
+    """The store with the movie graph above written into it (entity counts as ingest leaves)."""
     store.run(GRAPH)
+    run_query(store, "entity_item_counts")
     return store
 
 

@@ -11,6 +11,7 @@ from tailgraph.api.app import create_app
 from tailgraph.api.explanations import hub_threshold, relation_words
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.falkordb_store import FalkorDBStore
+from tailgraph.graph.store import run_query
 from tailgraph.settings import Settings
 
 N_FILLER = 60  # items on the language hub, so that it links more than hub_threshold items
@@ -52,6 +53,7 @@ POPULARITY = np.array([3, 3, 3, 0, 50, 1])
 @pytest.fixture
 def client(settings: Settings, store: FalkorDBStore):
     store.run(GRAPH)
+    run_query(store, "entity_item_counts")  # as ingest does
     model = LearnedEmbeddings("hand-made", "v1", ["u1"], ITEMS, np.ones((1, 2), np.float32),
                               ITEM_VECTORS, POPULARITY)  # fmt: skip
     with TestClient(create_app(settings, store=store, embeddings=model)) as test_client:

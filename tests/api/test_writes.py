@@ -191,6 +191,8 @@ def test_new_item_gets_an_inductive_vector_and_is_recommended_at_once(
         "e.id AS entity, r.relation AS relation"
     )
     assert (stored["title"], stored["entity"]) == ("Seven", "e_dir")
+    [count] = graph.run("MATCH (e:Entity {id: 'e_dir'}) RETURN e.itemCount AS n")
+    assert count["n"] == 4  # i1, i6, i8 and now i9
     assert stored["relation"] == "film.film.directed_by"  # copied from the loaded KG edges
     assert (len(stored["text"]), len(stored["vector"])) == (384, 4)
     recs = text_client.get("/users/u1/recommendations", params={"k": 10}).json()

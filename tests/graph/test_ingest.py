@@ -59,6 +59,17 @@ def test_synthetic_counts_match_the_dataset(store) -> None:
     assert report.seconds > 0 and report.rows_per_second > 0
 
 
+def test_every_entity_knows_how_many_items_it_links(store) -> None:
+    dataset = generate(TINY)
+    ingest(store, dataset, progress=False)
+    rows = store.run(
+        "MATCH (e:Entity) OPTIONAL MATCH (e)--(i:Item) "
+        "RETURN e.id AS id, e.itemCount AS stored, count(DISTINCT i) AS counted"
+    )
+    assert len(rows) == 12 and any(row["counted"] > 1 for row in rows)
+    assert all(row["stored"] == row["counted"] for row in rows)
+
+
 def test_ingest_twice_leaves_identical_counts(store) -> None:
     dataset = generate(TINY)
     first = ingest(store, dataset, batch_size=64, progress=False)
