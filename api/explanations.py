@@ -57,13 +57,12 @@ def rank_paths(
         if known:
             values = scorer.item_vectors(known) @ target[0]
             contribution = dict(zip(known, values.tolist(), strict=True))
-    degrees = np.array([int(row["entity_items"] or 1) for row in rows])
-    specificity = entity_weights(degrees).tolist() if len(rows) else []
+    degrees = [int(row["entity_items"] or 1) for row in rows]
+    specificity = entity_weights(np.array(degrees)).tolist() if rows else []
     ranked = [
-        (row, spec, int(row["entity_items"] or 1) >= threshold,
-         contribution.get(str(row["seed_id"])))
-        for row, spec in zip(rows, specificity, strict=True)
-    ]  # fmt: skip
+        (row, spec, degree >= threshold, contribution.get(str(row["seed_id"])))
+        for row, spec, degree in zip(rows, specificity, degrees, strict=True)
+    ]
     if any(not hub for _, _, hub, _ in ranked):
         ranked = [entry for entry in ranked if not entry[2]]
     ranked.sort(

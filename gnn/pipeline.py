@@ -29,7 +29,7 @@ from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import build_hetero_data
 from tailgraph.gnn.evaluate import top_k_unseen
 from tailgraph.gnn.models.base import Recommender
-from tailgraph.gnn.registry import TRAINED, build_model, check_model
+from tailgraph.gnn.registry import build_model
 from tailgraph.gnn.split import InteractionSplit, split_interactions
 from tailgraph.gnn.train import TrainResult, train
 from tailgraph.graph.snapshot import GraphSnapshot
@@ -121,7 +121,6 @@ def train_snapshot(
     progress: Callable[[str], None] | None = None,
 ) -> TrainedRun:
     """Split ``snapshot`` with ``protocol``, build ``config.model`` and train it."""
-    check_model(config.model, TRAINED)
     split = split_snapshot(snapshot, protocol, config.seed)
     data = build_hetero_data(snapshot, split)
     model = build_model(data, config)

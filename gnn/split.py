@@ -71,8 +71,7 @@ def split_interactions(
     cold_fraction: float = 0.1,
 ) -> InteractionSplit:
     """Split interaction arrays with one of :data:`PROTOCOLS`."""
-    if protocol not in PROTOCOLS:
-        raise ConfigurationError(f"unknown split protocol {protocol!r}; choose from {PROTOCOLS}")
+    check_protocol(protocol)
     user, item, ts = _dedupe(np.asarray(user), np.asarray(item), ts)
     rng = np.random.default_rng(seed)
     if protocol == "cold":
@@ -82,6 +81,13 @@ def split_interactions(
     return InteractionSplit(
         train, valid, test, n_users, n_items, np.zeros(0, np.int64), protocol, seed
     )
+
+
+def check_protocol(protocol: str) -> str:
+    """``protocol`` if it is one of :data:`PROTOCOLS`; ConfigurationError naming them otherwise."""
+    if protocol not in PROTOCOLS:
+        raise ConfigurationError(f"unknown split protocol {protocol!r}; choose from {PROTOCOLS}")
+    return protocol
 
 
 def sparse_users(split: InteractionSplit, max_train: int = 5) -> np.ndarray:

@@ -110,15 +110,12 @@ def train(
     from tailgraph.gnn.config import TrainConfig
     from tailgraph.gnn.pipeline import recommendation_lists, save_trained, train_snapshot
     from tailgraph.gnn.registry import TRAINED, check_model
-    from tailgraph.gnn.split import PROTOCOLS
+    from tailgraph.gnn.split import check_protocol
     from tailgraph.graph.export import export_snapshot
     from tailgraph.graph.writeback import write_embeddings, write_recommendations
 
-    check_model(model, TRAINED)  # before minutes of export, not after
-    if protocol not in PROTOCOLS:
-        from tailgraph.errors import ConfigurationError
-
-        raise ConfigurationError(f"unknown split protocol {protocol!r}; choose from {PROTOCOLS}")
+    check_model(model, TRAINED)  # both checked before minutes of export, not after
+    check_protocol(protocol)
     config = TrainConfig(model=model, seed=seed)
     if epochs is not None:
         config.epochs = epochs

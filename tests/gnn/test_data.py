@@ -13,20 +13,12 @@ from tailgraph.gnn.data import (
     kg_edge_types,
     kg_edges,
 )
-from tailgraph.gnn.split import split_interactions
+from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.graph.snapshot import GraphSnapshot
 
 
 def _data(snapshot: GraphSnapshot, protocol: str = "cold"):
-    inter = snapshot.interactions
-    split = split_interactions(
-        inter.user,
-        inter.item,
-        len(snapshot.user_ids),
-        len(snapshot.item_ids),
-        protocol=protocol,
-        ts=inter.ts,
-    )
+    split = split_snapshot(snapshot, protocol, seed=0)
     return build_hetero_data(snapshot, split), split
 
 

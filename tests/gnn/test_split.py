@@ -6,21 +6,13 @@ import numpy as np
 import pytest
 
 from tailgraph.errors import ConfigurationError
+from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.gnn.split import InteractionSplit, _part_counts, sparse_users, split_interactions
 from tailgraph.graph.snapshot import GraphSnapshot
 
 
 def _split(snapshot: GraphSnapshot, protocol: str, seed: int = 0) -> InteractionSplit:
-    inter = snapshot.interactions
-    return split_interactions(
-        inter.user,
-        inter.item,
-        len(snapshot.user_ids),
-        len(snapshot.item_ids),
-        protocol=protocol,
-        ts=inter.ts,
-        seed=seed,
-    )
+    return split_snapshot(snapshot, protocol, seed)
 
 
 def _keys(pairs: np.ndarray, n_items: int) -> set[int]:
