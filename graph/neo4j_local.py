@@ -1,0 +1,287 @@
+"""Runs the project's own Neo4j (``neo4j-launcher/``: Community embedded, Bolt on 127.0.0.1).
+
+Driven like the embedded FalkorDB: one server per directory, which holds the data, the logs,
+a generated password (mode 0600), a pid file and the launcher's state file (``pid port
+version``, written once Bolt listens). ``start`` reuses a running server; ``stop`` sends SIGTERM,
+which the launcher answers with a clean DBMS shutdown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tailgraph.errors import ConfigurationError, StoreUnavailableError
+
+# The launcher built from the repository by `make neo4j-launcher` (mvn package).
+DEFAULT_LAUNCHER = Path(__file__).resolve().parents[1] / "neo4j-launcher/target/neo4j-launcher.jar"
+MIN_JAVA = 17
+
+
+@dataclass(frozen=True)
+class Neo4jStatus:
+    """What ``tailgraph db status --store neo4j`` reports."""
+
+    running: bool
+    pid: int | None
+    uri: str | None
+    version: str | None
+    directory: Path
+
+
+def java_executable() -> str:
+    """``$JAVA_HOME/bin/java`` or ``java`` on PATH, checked to be Java 17 or newer."""
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin/java") if home else shutil.which("java")
+    if not java or not Path(java).exists():
+        raise ConfigurationError(
+            f"the local Neo4j needs Java {MIN_JAVA}+: no java on PATH (or set JAVA_HOME)"
+        )
+    out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+    match = re.search(r'version "(\d+)', out.stderr + out.stdout)
+    if not match or int(match.group(1)) < MIN_JAVA:
+        raise ConfigurationError(
+            f"the local Neo4j needs Java {MIN_JAVA}+; {java} says: "
+            f"{(out.stderr or out.stdout).strip().splitlines()[:1]}"
+        )
+    return java
+
+
+class LocalNeo4j:
+    """Start, stop and inspect one launcher-run Neo4j living in ``directory``."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        password: str | None = None,
+        port: int = 0,
+        launcher: Path | None = None,
+        heap_mb: int = 1024,
+        pagecache_mb: int = 256,
+    ) -> None:
+        self.directory = Path(directory).expanduser().resolve()
+        self.port = port
+        self.launcher = Path(launcher) if launcher else DEFAULT_LAUNCHER
+        self.heap_mb = heap_mb
+        self.pagecache_mb = pagecache_mb
+        self._password = password
+        self._configured = password is not None
+
+    # -- paths -------------------------------------------------------------------------------
+    @property
+    def password_path(self) -> Path:
+        return self.directory / "password"
+
+    @property
+    def pid_path(self) -> Path:
+        return self.directory / "neo4j.pid"
+
+    @property
+    def state_path(self) -> Path:
+        return self.directory / "launcher.state"
+
+    @property
+    def log_path(self) -> Path:
+        return self.directory / "launcher.log"
+
+    @property
+    def user(self) -> str:
+        return "neo4j"
+
+    @property
+    def password(self) -> str:
+        """The configured password, else one generated on first use and kept (mode 0600)."""
+        if self._password:
+            return self._password
+        if not self.password_path.exists():
+            self._make_directory()
+            fd = os.open(self.password_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(24))
+        self._password = self.password_path.read_text().strip()
+        return self._password
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def pid(self) -> int | None:
+        """PID of the live launcher for this directory, or None (a reused pid does not count)."""
+        try:
+            pid = int(self.pid_path.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return None
+        if str(self.directory).encode() not in cmdline:
+            return None
+        return pid
+
+    def _state(self) -> tuple[int, int, str] | None:
+        """(pid, port, version) from the state file, if it belongs to the live launcher."""
+        pid = self.pid()
+        if pid is None:
+            return None
+        try:
+            raw_pid, raw_port, version = self.state_path.read_text().split()
+        except (FileNotFoundError, ValueError):
+            return None
+        if int(raw_pid) != pid:
+            return None
+        return pid, int(raw_port), version
+
+    @property
+    def uri(self) -> str | None:
+        """``bolt://127.0.0.1:<port>`` of the running server, else None."""
+        state = self._state()
+        return f"bolt://127.0.0.1:{state[1]}" if state else None
+
+    def is_running(self) -> bool:
+        return self._state() is not None and self._ping()
+
+    def status(self) -> Neo4jStatus:
+        state = self._state()
+        return Neo4jStatus(
+            running=state is not None and self._ping(),
+            pid=state[0] if state else self.pid(),
+            uri=f"bolt://127.0.0.1:{state[1]}" if state else None,
+            version=state[2] if state else None,
+            directory=self.directory,
+        )
+
+    def start(self, timeout: float = 180.0) -> Neo4jStatus:
+        """Start the launcher unless one already runs here; wait until Bolt accepts the password."""
+        if self.is_running():
+            return self.status()
+        if self.pid() is not None:  # starting up (another caller) or hung: wait for it first
+            return self._wait(self.pid(), timeout)  # type: ignore[arg-type]
+        if not self.launcher.is_file():
+            raise ConfigurationError(
+                f"the local Neo4j launcher is not built: {self.launcher} is missing; "
+                "run `make neo4j-launcher` (needs Java 17+ and Maven)"
+            )
+        java = java_executable()
+        self._make_directory()
+        password_file = self._secret() if self._configured else self.password_path
+        _ = self.password  # generates the password file on first use
+        self.state_path.unlink(missing_ok=True)
+        with open(self.log_path, "ab") as log:
+            process = subprocess.Popen(
+                [
+                    java,
+                    f"-Xms{self.heap_mb}m",
+                    f"-Xmx{self.heap_mb}m",
+                    "-XX:+UseG1GC",
+                    "-jar",
+                    str(self.launcher),
+                    str(self.directory),
+                    str(self.port),
+                    str(password_file),
+                    str(self.pagecache_mb),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # survives the shell that started it, like the daemon
+            )
+        self.pid_path.write_text(f"{process.pid}\n")
+        try:
+            return self._wait(process.pid, timeout, process)
+        finally:
+            if self._configured:
+                password_file.unlink(missing_ok=True)
+
+    def stop(self, timeout: float = 60.0) -> bool:
+        """SIGTERM (a clean DBMS shutdown), SIGKILL after ``timeout``; False if not running."""
+        pid = self.pid()
+        if pid is None:
+            return False
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        self.pid_path.unlink(missing_ok=True)
+        self.state_path.unlink(missing_ok=True)
+        return True
+
+    # -- internals ---------------------------------------------------------------------------
+    def _make_directory(self) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.directory, 0o700)
+
+    def _secret(self) -> Path:
+        """A 0600 file holding a configured password, for the launcher to read."""
+        path = self.directory / "password.configured"
+        path.unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(self.password)
+        return path
+
+    def _wait(
+        self, pid: int, timeout: float, process: subprocess.Popen | None = None
+    ) -> Neo4jStatus:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            exited = process.poll() is not None if process else not _alive(pid)
+            if exited:
+                self.pid_path.unlink(missing_ok=True)
+                raise StoreUnavailableError(
+                    f"the local Neo4j exited while starting; last log lines:\n{self._log_tail()}"
+                )
+            if self._state() is not None and self._ping():
+                return self.status()
+            time.sleep(0.2)
+        raise StoreUnavailableError(
+            f"the local Neo4j did not answer within {timeout:.0f}s; "
+            f"last log lines:\n{self._log_tail()}"
+        )
+
+    def _ping(self) -> bool:
+        state = self._state()
+        if state is None:
+            return False
+        import neo4j
+
+        try:
+            with neo4j.GraphDatabase.driver(
+                f"bolt://127.0.0.1:{state[1]}",
+                auth=(self.user, self.password),
+                connection_timeout=2,
+                max_transaction_retry_time=0,
+            ) as driver:
+                driver.verify_connectivity()
+        except Exception:  # any failure means "not answering"
+            return False
+        return True
+
+    def _log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child (started by this process, not yet reaped) counts as gone.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
