@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from tailgraph.errors import ConfigurationError
+from tailgraph.errors import StoreUnavailableError
 from tailgraph.graph.embedded import EmbeddedFalkorDB
 from tailgraph.graph.falkordb_store import FalkorDBStore
+from tailgraph.graph.neo4j_local import LocalNeo4j
 from tailgraph.graph.neo4j_store import Neo4jStore
 from tailgraph.settings import Settings
 
@@ -14,18 +15,43 @@ def embedded_server(settings: Settings) -> EmbeddedFalkorDB:
     return EmbeddedFalkorDB(settings.falkordb_path, password=password, port=settings.falkordb_port)
 
 
+def local_neo4j(settings: Settings) -> LocalNeo4j:
+    """The project's own Neo4j (neo4j-launcher), used when no TAILGRAPH_NEO4J_URI is set."""
+    password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
+    return LocalNeo4j(
+        settings.neo4j_path,
+        password=password,
+        port=settings.neo4j_port,
+        launcher=settings.neo4j_launcher,
+        heap_mb=settings.neo4j_heap_mb,
+        pagecache_mb=settings.neo4j_pagecache_mb,
+    )
+
+
+def _open_neo4j(settings: Settings, *, start: bool) -> Neo4jStore:
+    """A server at TAILGRAPH_NEO4J_URI, else the local Neo4j (started unless ``start=False``)."""
+    import neo4j
+
+    if settings.neo4j_uri:
+        uri, user = settings.neo4j_uri, settings.neo4j_user
+        password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
+    else:
+        local = local_neo4j(settings)
+        status = local.start() if start else local.status()
+        if status.uri is None:
+            raise StoreUnavailableError(
+                f"the local Neo4j in {local.directory} is not running "
+                "(`tailgraph db start --store neo4j`)"
+            )
+        uri, user, password = status.uri, local.user, local.password
+    driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+    return Neo4jStore(driver, database=settings.neo4j_database)
+
+
 def open_store(settings: Settings, *, start: bool = True) -> FalkorDBStore | Neo4jStore:
     """Connect to the configured store; for FalkorDB start the embedded server if needed."""
     if settings.store == "neo4j":
-        if not settings.neo4j_uri:
-            raise ConfigurationError("TAILGRAPH_STORE=neo4j needs TAILGRAPH_NEO4J_URI")
-        import neo4j
-
-        password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
-        driver = neo4j.GraphDatabase.driver(
-            settings.neo4j_uri, auth=(settings.neo4j_user, password)
-        )
-        return Neo4jStore(driver, database=settings.neo4j_database)
+        return _open_neo4j(settings, start=start)
 
     import falkordb
 

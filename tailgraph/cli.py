@@ -14,7 +14,9 @@ from tailgraph.graph.store import GraphStore, run_query
 from tailgraph.settings import Settings, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-db_app = typer.Typer(no_args_is_help=True, help="Start, stop and inspect the embedded FalkorDB.")
+db_app = typer.Typer(
+    no_args_is_help=True, help="Start, stop and inspect the embedded FalkorDB or the local Neo4j."
+)
 data_app = typer.Typer(no_args_is_help=True, help="Obtain datasets.")
 cypher_app = typer.Typer(no_args_is_help=True, help="The Cypher library in cypher/.")
 app.add_typer(db_app, name="db")
@@ -34,33 +36,65 @@ def _store(settings: Settings) -> GraphStore:
 
 
 # -- db ------------------------------------------------------------------------------------------
-@db_app.command("start")
-def db_start() -> None:
-    """Start the embedded FalkorDB (reuses a running one)."""
-    from tailgraph.graph.connect import embedded_server
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store", help="falkordb (embedded) | neo4j (the local Neo4j); default TAILGRAPH_STORE."
+    ),
+]
 
+
+def _which_store(store: str | None) -> tuple[Settings, str]:
+    settings = get_settings()
+    chosen = store or settings.store
+    if chosen not in ("falkordb", "neo4j"):
+        raise typer.BadParameter(f"--store must be falkordb or neo4j, got {chosen!r}")
+    return settings, chosen
+
+
+@db_app.command("start")
+def db_start(store: StoreOption = None) -> None:
+    """Start the embedded FalkorDB or the local Neo4j (reuses a running one)."""
+    from tailgraph.graph.connect import embedded_server, local_neo4j
+
+    settings, chosen = _which_store(store)
     try:
-        status = embedded_server(get_settings()).start()
+        if chosen == "neo4j":
+            local = local_neo4j(settings).start()
+            typer.echo(f"Neo4j {local.version} running (pid {local.pid}) at {local.uri}")
+            return
+        status = embedded_server(settings).start()
     except TailGraphError as e:
         _fail(e)
     typer.echo(f"FalkorDB running (pid {status.pid}) at {status.socket}")
 
 
 @db_app.command("stop")
-def db_stop() -> None:
-    """Shut the embedded FalkorDB down cleanly."""
-    from tailgraph.graph.connect import embedded_server
+def db_stop(store: StoreOption = None) -> None:
+    """Shut the embedded FalkorDB or the local Neo4j down cleanly."""
+    from tailgraph.graph.connect import embedded_server, local_neo4j
 
-    stopped = embedded_server(get_settings()).stop()
+    settings, chosen = _which_store(store)
+    if chosen == "neo4j":
+        stopped = local_neo4j(settings).stop()
+        typer.echo("Neo4j stopped" if stopped else "Neo4j was not running")
+        return
+    stopped = embedded_server(settings).stop()
     typer.echo("FalkorDB stopped" if stopped else "FalkorDB was not running")
 
 
 @db_app.command("status")
-def db_status() -> None:
-    """Report whether the embedded FalkorDB is running and where."""
-    from tailgraph.graph.connect import embedded_server
+def db_status(store: StoreOption = None) -> None:
+    """Report whether the embedded FalkorDB or the local Neo4j is running and where."""
+    from tailgraph.graph.connect import embedded_server, local_neo4j
 
-    status = embedded_server(get_settings()).status()
+    settings, chosen = _which_store(store)
+    if chosen == "neo4j":
+        local = local_neo4j(settings).status()
+        state = f"running (pid {local.pid}) at {local.uri}" if local.running else "stopped"
+        typer.echo(f"Neo4j {state}; directory {local.directory}")
+        return
+    status = embedded_server(settings).status()
     state = f"running (pid {status.pid})" if status.running else "stopped"
     typer.echo(f"FalkorDB {state}; directory {status.directory}; socket {status.socket}")
 

@@ -38,13 +38,18 @@ class Settings(BaseSettings):
     falkordb_password: SecretStr | None = None  # default: generated once, kept in the db dir
     graph_name: str = "tailgraph"  # FalkorDB graph key
 
-    # Neo4j (production)
-    neo4j_uri: str | None = None  # e.g. neo4j://localhost:7687
+    # Neo4j: a server at neo4j_uri (production, docker compose, Aura), else the local one
+    neo4j_uri: str | None = None  # e.g. neo4j://localhost:7687; unset: the local Neo4j
     neo4j_user: str = "neo4j"
-    neo4j_password: SecretStr | None = None
+    neo4j_password: SecretStr | None = None  # local Neo4j default: generated, kept in its dir
     neo4j_database: str = "neo4j"
 
     # Text encoder
+    neo4j_dir: Path | None = None  # local Neo4j directory; default <data_dir>/neo4j
+    neo4j_port: int = 0  # local Neo4j Bolt port on 127.0.0.1; 0: a free port
+    neo4j_launcher: Path | None = None  # launcher jar; default neo4j-launcher/target in the repo
+    neo4j_heap_mb: int = 1024  # local Neo4j JVM heap
+    neo4j_pagecache_mb: int = 512  # local Neo4j page cache
     encoder_path: str = Field(default_factory=_default_encoder_path)  # local BERT directory
     encoder_batch_size: int = 64
     encoder_max_length: int = 128
@@ -71,3 +76,7 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Read settings fresh from the environment (call in factories, never at import time)."""
     return Settings()
+    @property
+    def neo4j_path(self) -> Path:
+        return self.neo4j_dir or self.data_dir / "neo4j"
+
