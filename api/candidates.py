@@ -260,15 +260,35 @@ class TitleCache:
         return found
 
 
-def kg_paths(store: GraphStore, user_id: str, item_id: str, limits: ExpansionLimits) -> list[Row]:
-    """KG paths from the user's items through a shared entity to ``item_id``: one per
-    distinct (seed, entity) pair, most specific entities first, at most ``max_path_rows``."""
-    return run_query(
-        store,
-        "user_item_paths",
-        {"user_id": user_id, "item_id": item_id, "max_rows": limits.max_path_rows},
+def kg_paths(
+    store: GraphStore,
+    seen: Collection[str],
+    item_id: str,
+    limits: ExpansionLimits,
+    hub_items: int,
+) -> list[Row]:
+    """KG paths from the user's items (``seen``) through a shared entity to ``item_id``: one
+    per distinct (seed, entity) pair, at most ``max_path_rows``. Entities linking fewer than
+    ``hub_items`` items are read first; hubs only when none link, least general first, until
+    ``max_paths`` paths are found (a hub links much of the catalogue, so each costs a scan)."""
+    if not seen:
+        return []
+    base = {"item_id": item_id, "seen": sorted(seen), "max_rows": limits.max_path_rows}
+    specific = {"min_entity_items": 0, "max_entity_items": hub_items - 1}
+    rows = run_query(store, "user_item_paths", base | specific, read_only=True)
+    if rows:
+        return rows
+    hubs = run_query(
+        store, "item_hub_counts", {"item_id": item_id, "min_entity_items": hub_items},
         read_only=True,
-    )
+    )  # fmt: skip
+    for hub in hubs:
+        count = int(hub["entity_items"])
+        bounds = {"min_entity_items": count, "max_entity_items": count}
+        rows += run_query(store, "user_item_paths", base | bounds, read_only=True)
+        if len(rows) >= limits.max_paths:
+            break
+    return rows[: limits.max_path_rows]
 
 
 def co_users(

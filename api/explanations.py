@@ -17,7 +17,7 @@ other items it links (``the “directed by” of Star Wars and American Graffiti
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -103,10 +103,15 @@ def entity_captions(
 
 
 def explanation_paths(
-    store: GraphStore, scorer: Scorer, user_id: str, item_id: str, limits: ExpansionLimits
+    store: GraphStore,
+    scorer: Scorer,
+    seen: Collection[str],
+    item_id: str,
+    limits: ExpansionLimits,
 ) -> list[KGPath]:
-    """The user's best ``limits.max_paths`` KG paths to ``item_id`` (see the module docstring)."""
-    rows = cand.kg_paths(store, user_id, item_id, limits)
+    """The best ``limits.max_paths`` KG paths from the user's items (``seen``) to ``item_id``
+    (see the module docstring); hubs are read only when no specific entity links."""
+    rows = cand.kg_paths(store, seen, item_id, limits, hub_threshold(scorer.n_items))
     ranked = rank_paths(rows, scorer, item_id, limits.max_paths)
     captions = entity_captions(store, scorer, [row for row, *_ in ranked], item_id)
     paths = []

@@ -278,7 +278,7 @@ def explain(
     vector, _ = scorer.user_vector(user_id, history.seen, history.recorded_after(scorer.trained_at))
     score = scorer.item_score(vector, item_id)
     co_users, raters = cand.co_users(store, user_id, item_id, limits)
-    paths = explanation_paths(store, scorer, user_id, item_id, limits)
+    paths = explanation_paths(store, scorer, history.seen, item_id, limits)
     return Explanation(
         user_id=user_id,
         item_id=item_id,

@@ -129,6 +129,7 @@ def time_explanations(store, scorer, snapshot, split, n: int) -> dict:
         return {}
     from tailgraph.api import recommender
     from tailgraph.api.candidates import ExpansionLimits
+    from tailgraph.api.explanations import hub_threshold
     from tailgraph.graph.store import run_query
 
     limits = ExpansionLimits()
@@ -139,7 +140,8 @@ def time_explanations(store, scorer, snapshot, split, n: int) -> dict:
         started = time.perf_counter()
         explanation = recommender.explain(store, scorer, user, top, limits=limits)
         endpoint.append((time.perf_counter() - started) * 1000)
-        parameters = {"user_id": user, "item_id": top, "limit": 20, "max_raters": 200}
+        parameters = {"user_id": user, "item_id": top, "limit": 20, "max_raters": 200,
+                      "max_entity_items": hub_threshold(scorer.n_items) - 1}  # fmt: skip
         started = time.perf_counter()
         run_query(store, "lib_why_recommended", parameters, read_only=True)
         library.append((time.perf_counter() - started) * 1000)

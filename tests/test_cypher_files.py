@@ -47,6 +47,8 @@ SAMPLES: dict[str, object] = {
     "max_paths": 5,
     "max_rows": 50,
     "max_interactions": 50,
+    "min_entity_items": 0,
+    "max_entity_items": 1000,
     # other values
     "q": "1",
     "exclude_seen": True,

@@ -143,7 +143,8 @@ def test_user_neighbourhood_is_bounded_by_limit(graph: GraphStore) -> None:
 
 
 def test_why_recommended(graph: GraphStore) -> None:
-    rows = run(graph, "lib_why_recommended", user_id="u1", item_id="i4", limit=10, max_raters=200)
+    rows = run(graph, "lib_why_recommended", user_id="u1", item_id="i4", limit=10, max_raters=200,
+               max_entity_items=1000)  # fmt: skip
     entity_rows = [
         (r["via_item"], r["via_title"], r["via_id"], r["via_name"], r["relations"],
          r["entity_items"])
@@ -171,21 +172,28 @@ def test_why_recommended(graph: GraphStore) -> None:
         }
     ]
     assert [r["kind"] for r in rows] == ["entity"] * 4 + ["user"]
+    # entities linking more than max_entity_items items (the genre, 4) are not paths
+    rows = run(graph, "lib_why_recommended", user_id="u1", item_id="i4", limit=10, max_raters=200,
+               max_entity_items=3)  # fmt: skip
+    assert [r["via_id"] for r in rows if r["kind"] == "entity"] == ["e1", "e3"]
 
 
 def test_why_recommended_is_bounded_per_kind(graph: GraphStore) -> None:
-    rows = run(graph, "lib_why_recommended", user_id="u1", item_id="i4", limit=1, max_raters=9)
+    rows = run(graph, "lib_why_recommended", user_id="u1", item_id="i4", limit=1, max_raters=9,
+               max_entity_items=1000)  # fmt: skip
     assert [(r["kind"], r["via_item"], r["via_id"]) for r in rows] == [
         ("entity", "i1", "e1"),
         ("user", "i1", "u2"),
     ]
     # u4 shares nothing with i6's neighbourhood: no explanation at all.
     assert run(graph, "lib_why_recommended", user_id="u4", item_id="i1", limit=5,
-               max_raters=9) == []  # fmt: skip
+               max_raters=9, max_entity_items=1000) == []  # fmt: skip
     # the 'user' kind reads only the item's first max_raters raters (i5's: u3 only)
-    rows = run(graph, "lib_why_recommended", user_id="u2", item_id="i5", limit=5, max_raters=1)
+    rows = run(graph, "lib_why_recommended", user_id="u2", item_id="i5", limit=5, max_raters=1,
+               max_entity_items=1000)  # fmt: skip
     assert [r["via_id"] for r in rows if r["kind"] == "user"] == ["u3"]
-    rows = run(graph, "lib_why_recommended", user_id="u2", item_id="i5", limit=5, max_raters=0)
+    rows = run(graph, "lib_why_recommended", user_id="u2", item_id="i5", limit=5, max_raters=0,
+               max_entity_items=1000)  # fmt: skip
     assert [r["via_id"] for r in rows if r["kind"] == "user"] == []
 
 

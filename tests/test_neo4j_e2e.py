@@ -37,7 +37,13 @@ RECOMMENDED = [
 
 PARAMETERS: dict[str, dict[str, Any]] = {
     "lib_user_neighbourhood": {"user_id": "u1", "limit": 10},
-    "lib_why_recommended": {"user_id": "u1", "item_id": "i4", "limit": 10, "max_raters": 200},
+    "lib_why_recommended": {
+        "user_id": "u1",
+        "item_id": "i4",
+        "limit": 10,
+        "max_raters": 200,
+        "max_entity_items": 1000,
+    },
     "lib_tail_items_surfaced": {"max_interactions": 3, "model": None, "limit": 10},
     "lib_coverage_holes": {"limit": 10},
     "lib_entity_hubs": {"limit": 10},

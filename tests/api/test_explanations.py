@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from tailgraph.api import candidates
 from tailgraph.api.app import create_app
+from tailgraph.api.candidates import ExpansionLimits
 from tailgraph.api.explanations import hub_threshold, relation_words
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.falkordb_store import FalkorDBStore
@@ -93,3 +95,41 @@ def test_hub_threshold_and_relation_words() -> None:
     assert hub_threshold(1682) == 50 and hub_threshold(10_000) == 200
     assert relation_words("film.film.directed_by", "DIRECTED_BY") == "directed by"
     assert relation_words(None, "DIRECTED_BY") == "directed by"
+
+
+def test_hubs_are_read_least_general_first_until_enough_paths(store: FalkorDBStore) -> None:
+    store.run(GRAPH)
+    # a second, larger hub (a country) shared by all three seeds and the target
+    store.run(
+        f"CREATE (c:Entity {{id: 'e_us', name: 'USA'}}) WITH c "
+        f"MATCH (i:Item) WHERE i.id IN ['s1', 's2', 's3', 't'] OR i.id STARTS WITH 'f' "
+        f"CREATE (i)-[:COUNTRY]->(c) WITH c UNWIND range(1, {N_FILLER}) AS n "
+        f"CREATE (:Item {{id: 'g' + toString(n)}})-[:COUNTRY]->(c)"
+    )
+    store.run("MATCH (:Item {id: 't'})-[r]-(e:Entity) WHERE NOT e.id IN ['e_en', 'e_us'] DELETE r")
+    run_query(store, "entity_item_counts")
+    seen, hub = {"s1", "s2", "s3"}, hub_threshold(len(ITEMS))
+    both = candidates.kg_paths(store, seen, "t", ExpansionLimits(max_paths=6), hub)
+    assert [(r["entity_id"], r["seed_id"]) for r in both] == [
+        ("e_en", "s1"), ("e_en", "s2"), ("e_en", "s3"), ("e_us", "s1"), ("e_us", "s2"),
+        ("e_us", "s3"),
+    ]  # fmt: skip
+    # three paths are enough: the larger hub is never read
+    enough = candidates.kg_paths(store, seen, "t", ExpansionLimits(max_paths=3), hub)
+    assert {r["entity_id"] for r in enough} == {"e_en"}
+    assert candidates.kg_paths(store, set(), "t", ExpansionLimits(), hub) == []
+
+
+def test_co_users_count_raters_who_share_another_item(store: FalkorDBStore) -> None:
+    store.run(GRAPH)
+    store.run(
+        "MATCH (t:Item {id: 't'}), (s1:Item {id: 's1'}), (s2:Item {id: 's2'}) "
+        "CREATE (a:User {id: 'a'})-[:INTERACTED]->(t), (a)-[:INTERACTED]->(s1), "
+        "(a)-[:INTERACTED]->(s2), (b:User {id: 'b'})-[:INTERACTED]->(t), "
+        "(c:User {id: 'c'})-[:INTERACTED]->(s1)"
+    )
+    # a shares s1 and s2 with u1 (counted once), b only the target, c never rated it
+    assert candidates.co_users(store, "u1", "t", ExpansionLimits()) == (1, 2)
+    assert candidates.co_users(store, "u1", "t", ExpansionLimits(max_raters=1)) == (1, 1)
+    assert candidates.co_users(store, "u1", "s3", ExpansionLimits()) == (0, 0)
+    assert candidates.co_users(store, "u1", "nope", ExpansionLimits()) == (0, 0)
