@@ -6,7 +6,9 @@
 //             to), $per_item (int, max paths per recommended item)
 // Returns: item, entity, name, support (how many drawn items share the entity), item_type,
 //          item_out, via, via_title, via_type, via_out - one row per distinct entity, the
-//          best-supported first, with one of the items it is shared with (via)
+//          most specific first (fewest linked items, as explanations rank them: a director
+//          before a language), then the best-supported, with one of the items it is shared
+//          with (via)
 //          (*_type: relationship types; *_out: true when the triple points item -> entity)
 UNWIND $seen AS seen_id
 MATCH (seen:Item {id: seen_id})
@@ -20,7 +22,7 @@ WHERE seen <> rec
 WITH item_id, e, collect({via: seen.id, via_title: seen.title, item_type: type(r1),
                           item_out: startNode(r1) = rec, via_type: type(r2),
                           via_out: startNode(r2) = seen}) AS found, count(DISTINCT seen) AS support
-ORDER BY support DESC, e.id
+ORDER BY coalesce(e.itemCount, 0), support DESC, e.id
 WITH item_id, collect({entity: e.id, name: e.name, support: support,
                        first: found[0]})[0..$per_item] AS paths
 UNWIND paths AS p
