@@ -52,6 +52,38 @@ def header(name: str) -> str:
     return "\n".join(lines)
 
 
+LIBRARY_PREFIX = "lib_"  # the data engineers' queries; every other file is internal to the code
+
+_COMMENT = re.compile(r"//[^\n]*")
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def library() -> list[str]:
+    """Names of the library queries (``lib_*``), the ones written for people to run."""
+    return [name for name in available() if name.startswith(LIBRARY_PREFIX)]
+
+
+def summary(name: str) -> str:
+    """The first sentence of a query's ``Purpose:`` header, joined across its lines."""
+    text = " ".join(header(name).split())
+    text = text.removeprefix("Purpose:").strip()
+    for marker in (" Parameters:", " Returns:"):
+        text = text.split(marker)[0]
+    match = re.search(r"^(.+?\.)(\s|$)", text)
+    return (match.group(1) if match else text).strip()
+
+
+def query_parameters(text: str) -> set[str]:
+    """``$parameters`` a query text uses (comments and string literals ignored)."""
+    return set(_PARAMETER.findall(_STRING.sub("''", _COMMENT.sub("", text))))
+
+
+def parameters(name: str) -> set[str]:
+    """``$parameters`` the named query needs."""
+    return query_parameters(load(name))
+
+
 def placeholders(name: str) -> set[str]:
     """Identifier placeholders (``{{label}}``) a query needs."""
     return {m.group(1) for m in _PLACEHOLDER.finditer(load(name)) if m.group(1) != "vector"}

@@ -1,32 +1,68 @@
-"""The ``tailgraph`` command line: one verb per pipeline stage, plus ``demo`` running them all."""
+"""The `tailgraph` command line: one verb per pipeline stage, plus `demo` running them all."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from tailgraph import stages
+from tailgraph.console import (
+    TrainProgress,
+    encode_table,
+    ingest_table,
+    make_console,
+    metric_table,
+    table,
+)
 from tailgraph.errors import TailGraphError
 from tailgraph.graph.store import GraphStore, run_query
 from tailgraph.settings import Settings, get_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help=__doc__, rich_markup_mode="markdown"
+)
 db_app = typer.Typer(
     no_args_is_help=True, help="Start, stop and inspect the embedded FalkorDB or the local Neo4j."
 )
 data_app = typer.Typer(no_args_is_help=True, help="Obtain datasets.")
-cypher_app = typer.Typer(no_args_is_help=True, help="The Cypher library in cypher/.")
+cypher_app = typer.Typer(
+    no_args_is_help=True,
+    help="The Cypher library in cypher/ (`lib_*` queries) and ad-hoc read-only queries.",
+)
 app.add_typer(db_app, name="db")
 app.add_typer(data_app, name="data")
 app.add_typer(cypher_app, name="cypher")
 
 
+@app.callback()
+def main(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="Data directory (datasets, caches, embedded database, artefacts); "
+            "the same as TAILGRAPH_DATA_DIR.",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """The `tailgraph` command line: one verb per pipeline stage, plus `demo` running them all."""
+    if data_dir is not None:
+        # Through the environment, so every command and `serve`'s app factory read the same.
+        os.environ["TAILGRAPH_DATA_DIR"] = str(data_dir.expanduser().absolute())
+
+
 def _fail(error: Exception) -> None:
     typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code=1)
+
+
+def _warn(message: str) -> None:
+    typer.secho(f"warning: {message}", fg=typer.colors.YELLOW, err=True)
 
 
 def _store(settings: Settings) -> GraphStore:
@@ -116,78 +152,175 @@ def data_fetch(
 
 
 # -- ingest --------------------------------------------------------------------------------------
+def _directory_option(fmt: str, files: str) -> object:
+    return typer.Option(
+        f"--{fmt}",
+        help=f"Directory of {files} (docs/data-formats.md).",
+        exists=True,
+        file_okay=False,
+        dir_okay=True,
+        resolve_path=True,
+    )
+
+
 @app.command()
 def ingest(
     dataset: Annotated[str | None, typer.Option(help="Named dataset (fetched if needed).")] = None,
     atomic: Annotated[
-        Path | None, typer.Option(help="Directory of RecBole atomic files (<dir>/<name>.inter).")
+        Path | None,
+        _directory_option("atomic", "RecBole atomic files: DIR/DIR.inter, .item, .kg, .link"),
+    ] = None,
+    kgat: Annotated[
+        Path | None, _directory_option("kgat", "KGAT / KGIN files: train.txt, kg_final.txt ...")
+    ] = None,
+    movielens: Annotated[
+        Path | None,
+        _directory_option("movielens", "a raw MovieLens download: u.data, ratings.dat or .csv"),
+    ] = None,
+    csv: Annotated[
+        Path | None, _directory_option("csv", "CSV files: interactions.csv, items.csv ...")
+    ] = None,
+    name: Annotated[
+        str | None,
+        typer.Option(help="Dataset name (RecBole: the file stem; default: the directory name)."),
     ] = None,
     synthetic_users: Annotated[
         int | None, typer.Option(help="Generate a synthetic dataset with this many users.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for synthetic data.")] = 0,
     replace: Annotated[bool, typer.Option(help="Clear the graph first.")] = False,
-    batch_size: Annotated[int, typer.Option(help="Rows per UNWIND batch.")] = 5000,
+    batch_size: Annotated[int, typer.Option(help="Rows per UNWIND batch.", min=1)] = 5000,
 ) -> None:
-    """Load a dataset into the graph store (idempotent MERGE) and print counts."""
+    """Load a dataset into the graph store (validated first, then idempotent MERGE); print counts.
+
+    One source: `--dataset NAME`, a directory with `--atomic`, `--kgat`, `--movielens` or
+    `--csv`, or `--synthetic-users N`. Without any, ml-100k.
+    """
     settings = get_settings()
+    directories = {"atomic": atomic, "kgat": kgat, "movielens": movielens, "csv": csv}
+    given = [f"--{fmt}" for fmt, path in directories.items() if path is not None]
+    given += ["--dataset"] if dataset else []
+    given += ["--synthetic-users"] if synthetic_users else []
+    if len(given) > 1:
+        raise typer.BadParameter(f"give one data source, not {' and '.join(given)}")
+    files = next(((fmt, p) for fmt, p in directories.items() if p is not None), None)
     try:
-        data = stages.load_dataset(
-            settings, dataset=dataset, atomic=atomic, synthetic_users=synthetic_users, seed=seed
-        )
+        if files is not None:
+            data = stages.load_files(*files, name=name)
+        else:
+            data = stages.load_dataset(
+                settings, dataset=dataset, synthetic_users=synthetic_users, seed=seed
+            )
+        for warning in stages.kg_warnings(data):
+            _warn(warning)
         report = stages.ingest(_store(settings), data, batch_size=batch_size, replace=replace)
     except TailGraphError as e:
         _fail(e)
-    for line in report.lines():
-        typer.echo(line)
+    console = make_console()
+    console.print(f"{data.name}: {_counts(data.summary())}")
+    console.print(ingest_table(report))
+
+
+def _counts(summary: dict[str, int]) -> str:
+    return ", ".join(f"{count:,} {what}" for what, count in summary.items())
 
 
 # -- encode --------------------------------------------------------------------------------------
 @app.command()
 def encode(
-    batch_size: Annotated[int | None, typer.Option(help="Texts per model batch.")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Texts per model batch.", min=1)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
 ) -> None:
-    """Encode node text with BERT and write ``textEmbedding`` back (cached by text hash)."""
+    """Encode node text with BERT and write `textEmbedding` back (cached by text hash)."""
     settings = get_settings()
     try:
         report = stages.encode(settings, _store(settings), batch_size=batch_size)
     except TailGraphError as e:
         _fail(e)
-    typer.echo(json.dumps(report.summary(), indent=2))
+    if as_json:
+        typer.echo(json.dumps(report.summary(), indent=2))
+        return
+    make_console().print(encode_table(report))
 
 
 # -- train / evaluate ----------------------------------------------------------------------------
+_MODEL_ALIASES = {
+    "bprmf": "bpr_mf",
+    "bpr": "bpr_mf",
+    "mf": "bpr_mf",
+    "light_gcn": "lightgcn",
+    "tail_gnn": "tailgnn",
+    "most_pop": "mostpop",
+    "popularity": "mostpop",
+    "item_knn": "itemknn",
+    "textonly": "text_only",
+    "text": "text_only",
+}
+
+
+def model_name(name: str, choices: tuple[str, ...]) -> str:
+    """The canonical model name for ``name`` (`bprmf`, `BPR-MF` -> `bpr_mf`); a clear error
+    listing ``choices`` otherwise. Checked before any export or training starts."""
+    key = name.strip().lower().replace("-", "_")
+    key = _MODEL_ALIASES.get(key, key)
+    if key not in choices:
+        raise typer.BadParameter(f"unknown model {name!r}; choose from {', '.join(choices)}")
+    return key
+
+
 @app.command()
 def train(
-    model: Annotated[str, typer.Option(help="tailgnn | lightgcn | bpr_mf")] = "tailgnn",
-    epochs: Annotated[int | None, typer.Option(help="Maximum epochs.")] = None,
+    model: Annotated[str, typer.Option(help="tailgnn | lightgcn | bpr_mf (alias bprmf)")] = (
+        "tailgnn"
+    ),
+    epochs: Annotated[int | None, typer.Option(help="Maximum epochs.", min=1)] = None,
     seed: Annotated[int, typer.Option(help="Seed for split and initialisation.")] = 0,
     protocol: Annotated[str, typer.Option(help="random | temporal | cold")] = "random",
     recommend_k: Annotated[
-        int, typer.Option(help="RECOMMENDED relationships written per user (0: none).")
+        int, typer.Option(help="RECOMMENDED relationships written per user (0: none).", min=0)
     ] = 20,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="End with the test metrics as a JSON object.")
+    ] = False,
 ) -> None:
     """Export the graph, train a model with BPR, evaluate on test, save artefacts, write back."""
+    from tailgraph.gnn.config import TrainConfig
+    from tailgraph.gnn.registry import TRAINED
+
+    model = model_name(model, TRAINED)
     settings = get_settings()
+    console = make_console()
+    console.print(f"artefacts go to {stages.model_directory(settings)}")
     try:
-        result = stages.train(
-            settings,
-            _store(settings),
-            model=model,
-            epochs=epochs,
-            seed=seed,
-            protocol=protocol,
-            recommend_k=recommend_k,
-            progress=typer.echo,
-        )
+        with TrainProgress(console, epochs or TrainConfig().epochs, label=model) as progress:
+            result = stages.train(
+                settings,
+                _store(settings),
+                model=model,
+                epochs=epochs,
+                seed=seed,
+                protocol=protocol,
+                recommend_k=recommend_k,
+                progress=progress,
+            )
     except TailGraphError as e:
         _fail(e)
-    typer.echo(f"model {result.version} saved in {result.artefacts_dir}")
-    typer.echo(json.dumps(result.metrics, indent=2, default=float))
+    from tailgraph.demo import METRIC_COLUMNS, kept_model_lines
+
+    for line in kept_model_lines(result):
+        console.print(line)
+    console.print(
+        metric_table({model: result.metrics}, METRIC_COLUMNS, f"test metrics ({protocol} split)")
+    )
+    written = ", ".join(f"{count:,} {what}" for what, count in result.written.items())
+    console.print(f"written back: {written}")
+    console.print(f"model {result.version} saved in {result.artefacts_dir}")
+    if as_json:
+        typer.echo(json.dumps(result.metrics, indent=2, default=float))
 
 
 def _numbers(raw: list[str]) -> list[int]:
-    """``--seeds 1 2 3``, ``--seeds 1,2,3`` or repeated ``--seeds``: all become [1, 2, 3]."""
+    """`--seeds 1 2 3`, `--seeds 1,2,3` or repeated `--seeds`: all become [1, 2, 3]."""
     return [int(part) for item in raw for part in item.replace(",", " ").split()]
 
 
@@ -220,18 +353,21 @@ def evaluate(
     ] = None,
 ) -> None:
     """Run baselines and TailGraph on one split per protocol and seed; write a report."""
+    from tailgraph.gnn.registry import MODELS
+
     settings = get_settings()
     # Typer takes one value per option: trailing numbers after --seeds arrive as extra args.
     seed_list = _numbers((seeds or []) + [a for a in ctx.args if a.replace(",", "").isdigit()])
     unknown = [a for a in ctx.args if not a.replace(",", "").isdigit()]
     if unknown:
         raise typer.BadParameter(f"unexpected arguments {unknown}")
+    model_list = [model_name(m, MODELS) for m in models.split(",") if m.strip()]
     out_dir = out or settings.artefacts_dir / "evaluation"
     try:
         source = snapshot if snapshot is not None else _store(settings)
         written = stages.evaluate(
             source,
-            models=[m.strip() for m in models.split(",") if m.strip()],
+            models=model_list,
             protocols=protocol or ["random"],
             seeds=seed_list or [1],
             out_dir=out_dir,
@@ -252,26 +388,62 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
 ) -> None:
     """Run the recommendation API with uvicorn (one worker per process is fastest here)."""
-    import os
-
     import uvicorn
 
     # BLAS threads fight the request threads for the cores (measured in bench/serve/).
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(variable, "1")
-
+    settings = get_settings()
+    typer.echo(f"data directory {settings.data_dir}")
+    typer.echo(f"serving the model in {stages.model_directory(settings)}")
+    typer.echo(f"docs at http://{host}:{port}/docs, explorer at http://{host}:{port}/explore")
     uvicorn.run("tailgraph.api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
 # -- cypher --------------------------------------------------------------------------------------
 @cypher_app.command("list")
-def cypher_list() -> None:
-    """List the queries in cypher/ with the first line of their header."""
+def cypher_list(
+    internal: Annotated[
+        bool, typer.Option("--internal", help="Also list the queries the code itself runs.")
+    ] = False,
+) -> None:
+    """List the library queries (`lib_*`), one line each: name, parameters, purpose."""
     from tailgraph import cypher
 
-    for name in cypher.available():
-        first = (cypher.header(name).splitlines() or [""])[0]
-        typer.echo(f"{name:<32} {first}")
+    names = cypher.available() if internal else cypher.library()
+    rows = [
+        {
+            "query": name,
+            "kind": "library" if name in cypher.library() else "internal",
+            "parameters": " ".join(f"${p}" for p in sorted(cypher.parameters(name))),
+            "purpose": cypher.summary(name),
+        }
+        for name in names
+    ]
+    width = max(len(row["query"]) for row in rows)
+    params = max(len(row["parameters"]) for row in rows)
+    for row in rows:
+        middle = f"{row['kind']:<8}" if internal else f"{row['parameters']:<{params}}"
+        typer.echo(f"{row['query']:<{width}}  {middle}  {row['purpose']}".rstrip())
+    if not internal:
+        typer.echo(
+            f"({len(rows)} library queries; `--internal` also lists the "
+            f"{len(cypher.available()) - len(rows)} the code runs itself; "
+            "`tailgraph cypher show NAME` prints one)"
+        )
+
+
+@cypher_app.command("show")
+def cypher_show(
+    name: Annotated[str, typer.Argument(help="Query name (see `tailgraph cypher list`).")],
+) -> None:
+    """Print a query file: its header (purpose, parameters, returns) and its Cypher."""
+    from tailgraph import cypher
+
+    try:
+        typer.echo(cypher.load(name).rstrip())
+    except TailGraphError as e:
+        _fail(e)
 
 
 def _parse_param(raw: str) -> tuple[str, object]:
@@ -279,58 +451,95 @@ def _parse_param(raw: str) -> tuple[str, object]:
     if not sep or not key:
         raise typer.BadParameter(f"expected key=value, got {raw!r}")
     try:
-        return key, json.loads(value)
+        return key.lstrip("$"), json.loads(value)
     except json.JSONDecodeError:
-        return key, value
+        return key.lstrip("$"), value
+
+
+def _check_parameters(what: str, needed: set[str], params: dict[str, object]) -> None:
+    missing = sorted(needed - set(params))
+    unused = sorted(set(params) - needed)
+    if missing:
+        example = " ".join(f"-p {p}=..." for p in missing)
+        raise typer.BadParameter(
+            f"{what} needs parameter{'s' if len(missing) > 1 else ''} "
+            f"{', '.join('$' + p for p in missing)} (give {example}; JSON values, null allowed)"
+        )
+    if unused:
+        raise typer.BadParameter(
+            f"{what} does not use {', '.join('$' + p for p in unused)}"
+            + (f"; it takes {', '.join('$' + p for p in sorted(needed))}" if needed else "")
+        )
 
 
 @cypher_app.command("run")
 def cypher_run(
-    name: Annotated[str, typer.Argument(help="Query name (see `tailgraph cypher list`).")],
+    name: Annotated[
+        str | None, typer.Argument(help="Query name (see `tailgraph cypher list`).")
+    ] = None,
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="An ad-hoc Cypher query instead of a name.")
+    ] = None,
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="key=value (JSON values allowed).")
     ] = None,
+    write: Annotated[
+        bool, typer.Option("--write", help="Allow an ad-hoc query to write (default: read-only).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON lines.")] = False,
 ) -> None:
-    """Run a library query on the configured store and print the rows as a table."""
+    """Run a library query, or an ad-hoc one with `-q`, on the configured store; print the rows.
+
+    Queries run read-only; `--write` lets an ad-hoc query change the graph.
+    """
     from tailgraph import cypher
 
-    settings = get_settings()
+    if (name is None) == (query is None):
+        raise typer.BadParameter("give a query name or --query/-q 'MATCH ...', not both or neither")
     params = dict(_parse_param(p) for p in (param or []))
+    settings = get_settings()
     try:
-        if cypher.placeholders(name):
-            needed = sorted(cypher.placeholders(name))
-            raise typer.BadParameter(f"{name} is a template needing identifiers {needed}")
-        rows = run_query(_store(settings), name, params, read_only=True)
+        if name is not None:
+            if write:
+                raise typer.BadParameter("--write is for ad-hoc queries; library queries only read")
+            if cypher.placeholders(name):
+                needed = sorted(cypher.placeholders(name))
+                raise typer.BadParameter(
+                    f"{name} is an internal template needing identifiers {needed}; "
+                    "it is not run from the command line"
+                )
+            _check_parameters(name, cypher.parameters(name), params)
+            rows = run_query(_store(settings), name, params, read_only=True)
+        else:
+            _check_parameters("the query", cypher.query_parameters(query), params)
+            rows = _store(settings).run(query, params, read_only=not write)
     except TailGraphError as e:
-        _fail(e)
+        message = str(e)
+        if query is not None and not write and "read-only" in message.lower():
+            message += " (add --write to let an ad-hoc query change the graph)"
+        _fail(message)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, default=str, ensure_ascii=False))
+        return
     print_table(rows)
 
 
 def print_table(rows: list[dict]) -> None:
-    """Rows as an aligned text table."""
+    """Rows as an aligned table (numbers right-aligned), then the row count."""
     if not rows:
         typer.echo("(no rows)")
         return
-    columns = list(rows[0])
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    typer.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-    typer.echo("  ".join("-" * w for w in widths))
-    for row in cells:
-        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
-    typer.echo(f"({len(rows)} rows)")
-
-
-def _cell(value: object) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
+    console = make_console()
+    console.print(table(rows))
+    console.print(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
 
 
 # -- demo ----------------------------------------------------------------------------------------
 @app.command()
 def demo(
     dataset: Annotated[str, typer.Option(help="Dataset to run on.")] = "ml-100k",
-    epochs: Annotated[int | None, typer.Option(help="Maximum training epochs.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Maximum training epochs.", min=1)] = None,
 ) -> None:
     """Fetch ml-100k, start the store, ingest, encode, train, evaluate, show recommendations."""
     from tailgraph.demo import run_demo

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -30,7 +30,9 @@ class Settings(BaseSettings):
 
     store: Literal["falkordb", "neo4j"] = "falkordb"  # which graph store backs everything
     data_dir: Path = Field(default_factory=_default_data_dir)  # datasets, caches, embedded db
-    artefacts_dir: Path = Path("artefacts")  # checkpoints, configs, metrics, reports
+    # checkpoints, configs, metrics, reports; default <data_dir>/artefacts. Resolved to an
+    # absolute path once, so `tailgraph serve` finds what `tailgraph train` wrote from any cwd.
+    artefacts_dir: Path | None = None  # never None once built (see _resolve_paths)
 
     # Embedded FalkorDB
     falkordb_dir: Path | None = None  # database directory; default <data_dir>/falkordb
@@ -59,6 +61,17 @@ class Settings(BaseSettings):
     device: str | None = None  # torch device; default cuda when available else cpu
     models: str = ""  # A/B models as "name=dir,name=dir"; empty: one model, <artefacts_dir>/current
     default_model: str | None = None  # model name serving requests that name none; default first
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> Settings:
+        """Absolute data and artefacts directories, whatever the working directory later is."""
+        self.data_dir = self.data_dir.expanduser().absolute()
+        self.artefacts_dir = (
+            self.data_dir / "artefacts"
+            if self.artefacts_dir is None
+            else Path(self.artefacts_dir).expanduser().absolute()
+        )
+        return self
 
     @property
     def falkordb_path(self) -> Path:

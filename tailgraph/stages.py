@@ -33,6 +33,35 @@ def model_directory(settings: Settings) -> Path:
 
 
 # -- load and ingest -----------------------------------------------------------------------------
+FORMATS = ("atomic", "kgat", "movielens", "csv")  # file formats `tailgraph ingest` reads
+
+
+def load_files(fmt: str, directory: Path, name: str | None = None) -> Dataset:
+    """A directory in one of :data:`FORMATS` (docs/data-formats.md), validated by its loader."""
+    from tailgraph.errors import ConfigurationError, DataValidationError
+
+    if fmt not in FORMATS:
+        raise ConfigurationError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataValidationError("not a directory", source=directory)
+    if fmt == "atomic":
+        from tailgraph.graph.loaders.recbole import load_atomic
+
+        return load_atomic(directory, name or directory.name)
+    if fmt == "kgat":
+        from tailgraph.graph.loaders.kgat import load_kgat
+
+        return load_kgat(directory)
+    if fmt == "movielens":
+        from tailgraph.graph.loaders.movielens import load_movielens
+
+        return load_movielens(directory, name)
+    from tailgraph.graph.loaders.csv_files import load_csv
+
+    return load_csv(directory, name)
+
+
 def load_dataset(
     settings: Settings,
     *,
@@ -40,40 +69,88 @@ def load_dataset(
     atomic: Path | None = None,
     synthetic_users: int | None = None,
     seed: int = 0,
+    files: tuple[str, Path] | None = None,
 ) -> Dataset:
-    """A named dataset (fetched if needed), RecBole atomic files, or a synthetic long tail."""
+    """A named dataset (fetched if needed), a directory of files (``files``: format, path;
+    ``atomic`` is the RecBole-atomic shorthand), or a synthetic long tail."""
     if synthetic_users:
         from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
 
         return generate(SyntheticConfig.for_users(synthetic_users, seed=seed))
     if atomic is not None:
-        from tailgraph.graph.loaders.recbole import load_atomic
-
-        return load_atomic(atomic, atomic.name)
+        files = ("atomic", atomic)
+    if files is not None:
+        return load_files(*files)
     from tailgraph.graph.datasets import load
 
     return load(dataset or "ml-100k", settings.datasets_dir)
 
 
+def kg_warnings(data: Dataset) -> list[str]:
+    """What a user should know about a dataset's KG before trusting it: triples that touch no
+    item (an atomic directory without ``.link``, say) cannot help any recommendation."""
+    if not data.triples:
+        return []
+    touching = sum(1 for t in data.triples if "Item" in (t.head_label, t.tail_label))
+    if touching == 0:
+        return [
+            f"none of the {len(data.triples):,} KG triples touches an item: the KG is attached "
+            "to nothing (RecBole atomic files need a .link file mapping items to entities)"
+        ]
+    items = {t.head for t in data.triples if t.head_label == "Item"} | {
+        t.tail for t in data.triples if t.tail_label == "Item"
+    }
+    if data.items and len(items) < 0.5 * len(data.items):
+        return [
+            f"only {len(items):,} of {len(data.items):,} items appear in a KG triple "
+            f"({touching:,} of {len(data.triples):,} triples touch an item)"
+        ]
+    return []
+
+
 def ingest(
-    store: GraphStore, data: Dataset, *, batch_size: int = 5000, replace: bool = False
+    store: GraphStore,
+    data: Dataset,
+    *,
+    batch_size: int = 5000,
+    replace: bool = False,
+    progress: bool | None = None,
 ) -> IngestReport:
-    """Validate ``data`` and MERGE it into ``store`` (idempotent)."""
+    """Validate ``data`` and MERGE it into ``store`` (idempotent); a progress bar only when
+    stderr is a terminal unless ``progress`` says otherwise."""
+    import sys
+
     from tailgraph.graph.ingest import ingest as run_ingest
 
-    return run_ingest(store, data, batch_size=batch_size, replace=replace)
+    show = sys.stderr.isatty() if progress is None else progress
+    return run_ingest(store, data, batch_size=batch_size, replace=replace, progress=show)
 
 
 # -- encode --------------------------------------------------------------------------------------
-def encode(settings: Settings, store: GraphStore, *, batch_size: int | None = None) -> EncodeReport:
-    """Encode every node's text with the configured BERT and write ``textEmbedding`` back."""
+def encode(
+    settings: Settings,
+    store: GraphStore,
+    *,
+    batch_size: int | None = None,
+    progress: bool | None = None,
+) -> EncodeReport:
+    """Encode every node's text with the configured BERT and write ``textEmbedding`` back;
+    ``progress`` bars default to on when stderr is a terminal (a log gets no redrawn bars)."""
+    import sys
+
     from tailgraph.encoders.bert import TextEncoder
     from tailgraph.encoders.cache import EmbeddingCache
     from tailgraph.encoders.stage import encode_store
 
     encoder = TextEncoder(settings.encoder_path, device=settings.device)
     cache = EmbeddingCache(settings.cache_dir / "text-embeddings.sqlite")
-    return encode_store(store, encoder, cache, batch_size=batch_size or settings.encoder_batch_size)
+    return encode_store(
+        store,
+        encoder,
+        cache,
+        batch_size=batch_size or settings.encoder_batch_size,
+        progress=sys.stderr.isatty() if progress is None else progress,
+    )
 
 
 # -- train ---------------------------------------------------------------------------------------

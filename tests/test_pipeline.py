@@ -73,11 +73,13 @@ def test_pipeline_end_to_end(env: dict[str, str]) -> None:
     again = counts(invoke(env, "ingest", "--synthetic-users", "150", "--seed", "3"))
     assert again == first, "re-ingesting the same data must leave identical counts"
 
-    encoded = json_block(invoke(env, "encode"))
+    encoded = json_block(invoke(env, "encode", "--json"))
     assert encoded["labels"]["Item"]["written"] == 75
-    assert json_block(invoke(env, "encode"))["texts_encoded"] == 0, "unchanged text re-encoded"
+    assert json_block(invoke(env, "encode", "--json"))["texts_encoded"] == 0, (
+        "unchanged text re-encoded"
+    )
 
-    trained = invoke(env, "train", "--epochs", "25", "--seed", "1", "--recommend-k", "5")
+    trained = invoke(env, "train", "--epochs", "25", "--seed", "1", "--recommend-k", "5", "--json")
     metrics = json_block(trained)
     artefacts = Path(env["TAILGRAPH_ARTEFACTS_DIR"]) / "current"
     assert (artefacts / "neighbours.npz").is_file(), "serving neighbours were not precomputed"
