@@ -16,7 +16,7 @@ from tailgraph.api.candidates import ExpansionLimits
 from tailgraph.api.deps import ServiceState
 from tailgraph.api.errors import install_error_handlers
 from tailgraph.api.prometheus import MetricsMiddleware
-from tailgraph.api.routes import explore, health, items, recommendations, users
+from tailgraph.api.routes import docs, explore, health, items, recommendations, users
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.store import GraphStore
 from tailgraph.settings import Settings, get_settings
@@ -67,6 +67,8 @@ def create_app(
             "`X-API-Key`."
         ),
         version="0.2.0",
+        docs_url=None,  # /docs and /redoc come from routes/docs.py: vendored, no CDN
+        redoc_url=None,
         lifespan=lifespan,
     )
     app.state.service = state
@@ -79,4 +81,5 @@ def create_app(
     app.include_router(items.router)
     app.include_router(recommendations.router)
     app.include_router(explore.router)  # page public; its JSON routes require the key
+    app.include_router(docs.router)  # /docs, /redoc and their vendored assets
     return app
