@@ -35,3 +35,16 @@ def store(falkordb_server: EmbeddedFalkorDB) -> Iterator[FalkorDBStore]:
     yield graph_store
     graph_store.clear()
     graph_store.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow tests are skipped, with the reason shown, unless a ``-m`` expression picks tests
+    by marker (``make test-all``, ``pytest -m slow``): reported, never silently deselected."""
+    if config.option.markexpr:
+        return
+    skip = pytest.mark.skip(
+        reason="slow (full datasets, minutes): `make test-all` or `pytest -m slow` runs it"
+    )
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
