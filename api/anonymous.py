@@ -6,11 +6,21 @@ space. Each given item the model knows contributes its learned vector. Each free
 is encoded with the same BERT model as the items (``TextEncoder``), matched to the items whose
 ``textEmbedding`` is closest by cosine (top ``max_text_neighbours``, positive similarity only),
 and contributes the similarity-weighted mean of *their* learned vectors. The visitor vector is
-the plain mean of all contributions (an interest counts as much as a liked item). The matched
-items are also candidates (source ``text``) and, after the given items, graph seeds.
+the plain mean of all contributions (an interest counts as much as a liked item). The best
+``max_text_candidates`` matches are also candidates (source ``text``) and, after the given
+items, graph seeds.
+
+With interests, the ranking score blends the two signals (:class:`TextAffinity`): each is
+standardised over the catalogue (a z-score, so neither scale dominates) and mixed with weight
+``text_weight`` (default :data:`TEXT_WEIGHT`, chosen on validation by ``bench/free_text.py``).
+Items whose title the interests name ("movies like The Godfather") count as liked items (their
+learned vectors join the profile) and are not recommended back.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -19,11 +29,39 @@ from tailgraph.api.candidates import Candidate, ExpansionLimits, TitleCache
 from tailgraph.api.prometheus import Metrics
 from tailgraph.api.recommender import Profile, Request, rank_profile
 from tailgraph.api.schemas import ProfileRequest, Recommendations
-from tailgraph.api.scoring import Scorer
+from tailgraph.api.scoring import Scorer, TextAffinity
 from tailgraph.api.text_index import TextIndex
 from tailgraph.api.vector_source import VectorSource
 from tailgraph.errors import DataValidationError, NotFoundError
 from tailgraph.graph.store import GraphStore
+
+TEXT_WEIGHT = 0.5  # share of the standardised text score in a free-text visitor's ranking
+NAMED_TITLE_SCAN = 50  # nearest text matches checked for being named in the interests
+_TRAILING_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>the|an?|les?|la|il|das|der|die)$", re.I)
+
+
+def title_variants(title: str) -> set[str]:
+    """Lower-case ways a title is written: as stored, and with a trailing article moved to the
+    front ("Godfather, The" -> "the godfather")."""
+    title = title.strip().lower()
+    variants = {title}
+    moved = _TRAILING_ARTICLE.match(title)
+    if moved:
+        variants.add(f"{moved['article']} {moved['rest']}")
+        variants.add(moved["rest"])
+    return {v for v in variants if len(v) >= 3}
+
+
+def named_items(interests: Iterable[str], titles: Mapping[str, str | None]) -> set[str]:
+    """Ids of the items whose title appears, as whole words, in one of the interests."""
+    text = " ".join(interests).lower()
+    named = set()
+    for item_id, title in titles.items():
+        if title and any(
+            re.search(rf"(?<!\w){re.escape(v)}(?!\w)", text) for v in title_variants(title)
+        ):
+            named.add(item_id)
+    return named
 
 
 def anonymous_profile(
@@ -43,31 +81,48 @@ def anonymous_profile(
         raise NotFoundError(f"items not found: {', '.join(repr(m) for m in missing[:10])}")
     contributions = list(scorer.item_vectors(given))
     proposed: dict[str, Candidate] = {}
-    if body.interests:
-        for vector in texts.encode(body.interests):
-            matches = texts.nearest(
-                store, vector, limits.max_text_neighbours, scorer.has_item, exclude=set(given)
-            )
-            if not matches:
+    exclude = set(given)
+    queries = texts.encode(body.interests) if body.interests else np.zeros((0, 0))
+    if len(queries):
+        scan = max(limits.max_text_neighbours, limits.max_text_candidates, NAMED_TITLE_SCAN)
+        nearest = [texts.nearest(store, q, scan, scorer.has_item) for q in queries]
+        scanned = list(dict.fromkeys(i for matches in nearest for i, _ in matches))
+        named = named_items(body.interests, cand.item_titles(store, scanned)) - exclude
+        # a named film is evidence like a liked one: its learned vector joins the profile
+        contributions.extend(scorer.item_vectors(sorted(named)))
+        exclude |= named
+        for matches in nearest:
+            matches = [(i, s) for i, s in matches if i not in exclude]
+            neighbours = matches[: limits.max_text_neighbours]
+            if not neighbours:
                 continue
-            weights = np.array([similarity for _, similarity in matches], dtype=np.float32)
-            learned = scorer.item_vectors([item_id for item_id, _ in matches])
+            weights = np.array([similarity for _, similarity in neighbours], dtype=np.float32)
+            learned = scorer.item_vectors([item_id for item_id, _ in neighbours])
             contributions.append((weights[:, None] * learned).sum(axis=0) / weights.sum())
-            for item_id, _ in matches:
+            for item_id, _ in matches[: limits.max_text_candidates]:
                 support = proposed.setdefault(item_id, Candidate(item_id)).support
                 support[cand.TEXT] = support.get(cand.TEXT, 0) + 1
     if contributions:
         vector, kind = np.mean(contributions, axis=0), "folded_in"
     else:
         vector, kind = scorer.mean_user(), "average"
+    affinity = None
+    if len(queries):
+        query = queries.mean(axis=0)
+        query = query / (np.linalg.norm(query) or 1.0)
+        weight = TEXT_WEIGHT if body.text_weight is None else body.text_weight
+        affinity = TextAffinity.build(
+            weight, scorer.catalogue_scores(vector), texts.catalogue_cosines(store, query)
+        )
     seeds = [*given, *(i for i in proposed if i not in given)][: limits.max_seeds]
     return Profile(
         user_id=None,
         vector=vector,
         kind=kind,  # type: ignore[arg-type]
         seeds=seeds,
-        exclude=frozenset(given),
+        exclude=frozenset(exclude),
         proposed=proposed,
+        text=affinity,
     )
 
 

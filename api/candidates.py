@@ -44,6 +44,7 @@ class ExpansionLimits:
     max_vector_candidates: int = 50  # nearest items read from the store's vector index
     max_tail_candidates: int = 50  # best-scoring low-popularity items in the tail pool
     max_text_neighbours: int = 10  # items matched to one free-text interest / new item text
+    max_text_candidates: int = 100  # best text matches of a visitor's interests in the pool
     max_entity_items: int = 1000  # items of a filter entity read for the catalogue fill
     max_neighbours_per_entity: int = 50  # items per KG entity averaged for a new item
 

@@ -26,7 +26,7 @@ from tailgraph.api.schemas import (
     SimilarItems,
     UserVectorKind,
 )
-from tailgraph.api.scoring import Scorer
+from tailgraph.api.scoring import Scorer, TextAffinity
 from tailgraph.api.vector_source import VectorSource
 from tailgraph.errors import ConflictError, NotFoundError
 from tailgraph.gnn.tail import rerank
@@ -44,6 +44,7 @@ class Profile:
     exclude: frozenset[str]  # never recommended (seen items, given items)
     exclude_seen_in_graph: bool = False  # also let the graph drop the user's items
     proposed: dict[str, Candidate] = field(default_factory=dict)  # e.g. text matches
+    text: TextAffinity | None = None  # free-text interests blended into the ranking score
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,8 @@ def rank_profile(
         on_pool(pool)
     ids = list(pool)
     model_scores = scorer.score(profile.vector, ids)
-    adjusted = rerank(model_scores, scorer.penalty(ids), request.tail_weight)
+    ranking = model_scores if profile.text is None else profile.text.blend(model_scores, ids)
+    adjusted = rerank(ranking, scorer.penalty(ids), request.tail_weight)
     order = _rank(ids, adjusted)[: request.k]
     shown = [ids[i] for i in order]
     named = titles.get(store, shown) if titles is not None else cand.item_titles(store, shown)

@@ -147,6 +147,14 @@ class ProfileRequest(BaseModel):
     )
     k: int = Field(default=10, ge=1, le=1000, description="Number of items to return.")
     tail_weight: float = Field(default=0.0, ge=0.0, le=1.0)
+    text_weight: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="With interests: share of the text match in the ranking score (0: the "
+        "learned score alone, 1: text similarity alone; default: the value chosen on "
+        "validation, see docs/api.md).",
+    )
     entity_id: NodeId | None = Field(
         default=None, description="Only items linked to this KG entity."
     )

@@ -26,7 +26,7 @@ import numpy as np
 from tailgraph.api.schemas import UserVectorKind
 from tailgraph.errors import ArtefactError, ConflictError
 from tailgraph.gnn.artefacts import LearnedEmbeddings
-from tailgraph.gnn.neighbours import ItemNeighbours
+from tailgraph.gnn.neighbours import COLLABORATIVE, ItemNeighbours
 from tailgraph.gnn.tail import popularity_penalty, tail_items
 
 FOLD_IN_PRIOR = 5.0  # new interactions that weigh as much as the learned user vector
@@ -56,6 +56,9 @@ class _Catalogue:
             penalty=popularity_penalty(popularity),
             tail=tail_items(popularity),
         )
+
+
+SIMILAR_COLLABORATIVE_WEIGHT = 1.0  # co-interaction in similar items: bench/similar_items.py
 
 
 class Scorer:
@@ -154,6 +157,10 @@ class Scorer:
             return np.zeros(0, dtype=np.float32)
         return self._catalogue.item[self.item_rows(item_ids)] @ vector
 
+    def catalogue_scores(self, vector: np.ndarray) -> np.ndarray:
+        """``vector · item`` for every catalogue item, in catalogue order."""
+        return self._catalogue.item @ vector
+
     def penalty(self, item_ids: Sequence[str]) -> np.ndarray:
         """Normalised log training popularity of each item (see :mod:`tailgraph.gnn.tail`)."""
         if not item_ids:
@@ -180,11 +187,24 @@ class Scorer:
         scores = np.where(catalogue.tail, catalogue.item @ vector, -np.inf)
         return _top(catalogue, scores, k, exclude)
 
-    def similar_items(self, item_id: str, k: int) -> list[tuple[str, float]]:
-        """The ``k`` items with the highest cosine similarity to ``item_id`` (itself excluded)."""
+    def similar_items(
+        self, item_id: str, k: int, collaborative_weight: float = SIMILAR_COLLABORATIVE_WEIGHT
+    ) -> list[tuple[str, float]]:
+        """The ``k`` items most similar to ``item_id`` (itself excluded): cosine of the learned
+        vectors plus ``collaborative_weight`` × co-interaction cosine where the item's
+        collaborative neighbours are loaded (``count / sqrt(pop_a · pop_b)``): co-watching
+        separates a sequel from a same-genre film; the learned part keeps tail items apart."""
         catalogue = self._catalogue
         row = catalogue.index[item_id]
-        return _top(catalogue, catalogue.unit @ catalogue.unit[row], k, {item_id})
+        scores = (catalogue.unit @ catalogue.unit[row]).astype(np.float64)
+        collaborative = self.neighbours.get(COLLABORATIVE)
+        if collaborative is not None and collaborative_weight:
+            pop = np.maximum(catalogue.popularity, 1.0)
+            for other, count in collaborative.of(item_id):
+                j = catalogue.index.get(other)
+                if j is not None:
+                    scores[j] += collaborative_weight * count / np.sqrt(pop[row] * pop[j])
+        return _top(catalogue, scores, k, {item_id})
 
     def add_item(self, item_id: str, vector: np.ndarray) -> None:
         """Append an item unseen in training (popularity 0, so it belongs to the tail)."""
@@ -221,3 +241,28 @@ def _top(
     top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
     top = top[np.lexsort((top, -scores[top]))]
     return [(catalogue.item_ids[r], float(scores[r])) for r in top if np.isfinite(scores[r])]
+
+
+@dataclass(frozen=True)
+class TextAffinity:
+    """A visitor's interests as a ranking signal: catalogue z-scores of the collaborative score
+    (``vector · item``) and of the text cosine, mixed with ``weight`` on the text."""
+
+    weight: float
+    collab_mean: float
+    collab_std: float
+    text_z: Mapping[str, float]  # item id -> standardised cosine (absent: no text, 0)
+
+    @classmethod
+    def build(cls, weight: float, collab: np.ndarray, cosines: Mapping[str, float]) -> TextAffinity:
+        """From the visitor's collaborative scores of every item and text cosines by id."""
+        values = np.fromiter(cosines.values(), dtype=np.float64, count=len(cosines))
+        t_mean, t_std = (float(values.mean()), float(values.std())) if len(values) else (0.0, 1.0)
+        text_z = {i: (c - t_mean) / (t_std or 1.0) for i, c in cosines.items()}
+        return cls(weight, float(np.mean(collab)), float(np.std(collab)) or 1.0, text_z)
+
+    def blend(self, collab: np.ndarray, item_ids: Sequence[str]) -> np.ndarray:
+        """Blended scores of ``item_ids`` given their collaborative scores ``collab``."""
+        z_collab = (np.asarray(collab, dtype=np.float64) - self.collab_mean) / self.collab_std
+        z_text = np.array([self.text_z.get(i, 0.0) for i in item_ids], dtype=np.float64)
+        return (1.0 - self.weight) * z_collab + self.weight * z_text

@@ -9,6 +9,7 @@ created; items loaded by other processes after the first read appear after a res
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ import numpy as np
 from tailgraph.graph.store import GraphStore, run_query
 
 PAGE_SIZE = 2000
+ENCODED_CACHE = 1024  # distinct query texts whose BERT vectors are kept
 
 
 class TextIndex:
@@ -28,6 +30,7 @@ class TextIndex:
         self._ids: list[str] = []
         self._matrix: np.ndarray | None = None
         self._lock = threading.Lock()
+        self._encoded: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def encoder(self) -> Any:
@@ -40,8 +43,20 @@ class TextIndex:
         return self._encoder
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-norm BERT vectors of ``texts``, shape (n, 384)."""
-        return self.encoder.encode(list(texts))
+        """Unit-norm BERT vectors of ``texts``, shape (n, 384); the last ``ENCODED_CACHE``
+        distinct texts are kept, so a repeated interest costs no BERT pass."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._encoded]
+        if missing:
+            fresh = self.encoder.encode(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._encoded[text] = np.asarray(vector, dtype=np.float32)
+                while len(self._encoded) > ENCODED_CACHE:
+                    self._encoded.popitem(last=False)
+        found = {t: self._encoded.get(t) for t in texts}
+        if any(v is None for v in found.values()):  # evicted meanwhile: encode directly
+            return np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
+        return np.stack([found[t] for t in texts]) if texts else np.zeros((0, 0), np.float32)
 
     def _load(self, store: GraphStore) -> tuple[list[str], np.ndarray]:
         if self._matrix is not None:
@@ -81,6 +96,14 @@ class TextIndex:
                 return
             self._ids = [*ids, item_id]
             self._matrix = np.vstack([matrix, row]) if matrix.size else row
+
+    def catalogue_cosines(self, store: GraphStore, vector: np.ndarray) -> dict[str, float]:
+        """Cosine of ``vector`` with every item that has text, by item id."""
+        ids, matrix = self._load(store)
+        if not ids or matrix.shape[1] != np.asarray(vector).shape[0]:
+            return {}
+        scores = matrix @ np.asarray(vector, dtype=np.float32)
+        return dict(zip(ids, scores.tolist(), strict=True))
 
     def cosines(self, store: GraphStore, vector: np.ndarray, item_ids: Sequence[str]) -> np.ndarray:
         """Cosine of ``vector`` with each of ``item_ids`` (0 for items without text)."""

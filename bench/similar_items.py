@@ -9,8 +9,12 @@ everything in the tail looks alike)::
 
     .venv/bin/python bench/similar_items.py --seeds 1 --out bench/results/similar-items-ml100k.json
 
-Definitions: the served model's learned vectors (what GET /items/{id}/similar uses), LightGCN's
-vectors, BERT text, and co-interaction cosine over training interactions (ItemKNN's similarity).
+Definitions: the learned vectors of TailGNN and LightGCN, BERT text, co-interaction cosine over
+training interactions (ItemKNN's similarity), and the served rule (``Scorer.similar_items``:
+TailGNN cosine + weight × co-interaction cosine of the item's 20 collaborative neighbours),
+called per query exactly as GET /items/{id}/similar calls it. Its weight is chosen on
+validation (users' validation items as the truth, neighbours from training interactions) and
+reported on test (neighbours from training + validation, as serving knows them).
 """
 
 from __future__ import annotations
@@ -45,11 +49,15 @@ def unit(x: np.ndarray) -> np.ndarray:
     return x / np.where(norms > 0, norms, 1.0)
 
 
-def similarity_matrices(snapshot, split, seed: int) -> dict[str, np.ndarray]:
-    """(I, I) similarity per definition, the diagonal set to -inf."""
-    out = {}
+WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+def similarity_matrices(snapshot, split, seed: int) -> tuple[dict[str, np.ndarray], dict]:
+    """(I, I) similarity per definition (the diagonal set to -inf), and the TailGNN run."""
+    out, runs = {}, {}
     for model in ("tailgnn", "lightgcn"):
         run = train_snapshot(snapshot, replace(CONFIG, model=model, seed=seed, subsets=()))
+        runs[model] = run
         vectors = unit(run.result.item_embeddings)
         out[f"{model} vectors (cosine)"] = vectors @ vectors.T
     text = unit(snapshot.text["Item"].astype(np.float32))
@@ -57,16 +65,41 @@ def similarity_matrices(snapshot, split, seed: int) -> dict[str, np.ndarray]:
     out["co-interaction (cosine)"] = cosine_similarity(split.train, split.n_users, split.n_items)
     for matrix in out.values():
         np.fill_diagonal(matrix, -np.inf)
-    return out
+    return out, runs["tailgnn"]
 
 
-def held_out_hits(matrix: np.ndarray, split, deciles: np.ndarray) -> dict:
-    """Hit rate of the users' test items in their recent training items' top-K similar."""
+def served_matrix(snapshot, split, run, pairs: np.ndarray, weight: float) -> np.ndarray:
+    """(I, I) scores of the served rule, one ``Scorer.similar_items`` call per item, with
+    collaborative neighbours computed from ``pairs`` (user, item) rows."""
+    from tailgraph.api.scoring import Scorer
+    from tailgraph.gnn import neighbours
+    from tailgraph.gnn.artefacts import LearnedEmbeddings
+
+    result = run.result
+    embeddings = LearnedEmbeddings(
+        "tailgnn", run.version, snapshot.user_ids, snapshot.item_ids, result.user_embeddings,
+        result.item_embeddings, split.item_popularity(),
+    )  # fmt: skip
+    collaborative = neighbours.compute(pairs[:, 0], pairs[:, 1], snapshot.item_ids, 20)
+    scorer = Scorer(embeddings, neighbours={neighbours.COLLABORATIVE: collaborative})
+    index = {item_id: n for n, item_id in enumerate(snapshot.item_ids)}
+    matrix = np.full((split.n_items, split.n_items), -np.inf)
+    for row, item_id in enumerate(snapshot.item_ids):
+        for other, score in scorer.similar_items(item_id, split.n_items, weight):
+            matrix[row, index[other]] = score
+    return matrix
+
+
+def held_out_hits(
+    matrix: np.ndarray, split, deciles: np.ndarray, truth: np.ndarray | None = None
+) -> dict:
+    """Hit rate of the users' ``truth`` items (default: test) in their training items' top-K
+    similar."""
     train_by_user: dict[int, list[int]] = {}
     for user, item in split.train.tolist():
         train_by_user.setdefault(user, []).append(item)
     test_by_user: dict[int, set[int]] = {}
-    for user, item in split.test.tolist():
+    for user, item in (split.test if truth is None else truth).tolist():
         test_by_user.setdefault(user, set()).add(item)
     hits, query_deciles = [], []
     rng = np.random.default_rng(0)
@@ -89,10 +122,13 @@ def held_out_hits(matrix: np.ndarray, split, deciles: np.ndarray) -> dict:
     }
 
 
-def neighbour_cosine(matrix: np.ndarray, deciles: np.ndarray) -> list[float]:
-    """Mean similarity of each item to its K nearest, by popularity decile (least popular 1st)."""
-    top = -np.partition(-matrix, K, axis=1)[:, :K]
-    per_item = top.mean(axis=1)
+def neighbour_cosine(
+    matrix: np.ndarray, deciles: np.ndarray, cosine: np.ndarray | None = None
+) -> list[float]:
+    """Mean similarity of each item to its K nearest, by popularity decile (least popular 1st);
+    ``cosine`` (default ``matrix``) measures the neighbours ``matrix`` picks."""
+    top = np.argpartition(-matrix, K, axis=1)[:, :K]
+    per_item = np.take_along_axis(matrix if cosine is None else cosine, top, axis=1).mean(axis=1)
     return [float(per_item[deciles == d].mean()) for d in range(10)]
 
 
@@ -109,17 +145,36 @@ def main(argv: list[str] | None = None) -> int:
     snapshot = load_or_build_snapshot(args.snapshot, args.datasets_dir)
     from tailgraph.gnn.pipeline import split_snapshot
 
-    results = []
+    results, choices = [], []
     for seed in args.seeds:
         split = split_snapshot(snapshot, args.protocol, seed)
         deciles = popularity_deciles(split.item_popularity())
-        for name, matrix in similarity_matrices(snapshot, split, seed).items():
+        matrices, tailgnn = similarity_matrices(snapshot, split, seed)
+        validation = {
+            weight: held_out_hits(
+                served_matrix(snapshot, split, tailgnn, split.train, weight), split, deciles,
+                split.valid,
+            )["hit_rate@10"]
+            for weight in WEIGHTS
+        }  # fmt: skip
+        chosen = max(WEIGHTS, key=lambda w: (validation[w], -w))
+        print(seed, "validation hit rate by weight", validation, "chosen", chosen, flush=True)
+        known = np.concatenate([split.train, split.valid])
+        for weight in sorted({0.0, chosen}):
+            name = f"served: tailgnn + {weight:g} x co-interaction"
+            matrices[name] = served_matrix(snapshot, split, tailgnn, known, weight)
+        choices.append({"seed": seed, "validation_hit_rate@10": validation, "chosen": chosen})
+        for name, matrix in matrices.items():
             results.append(
                 {
                     "seed": seed,
                     "definition": name,
                     **held_out_hits(matrix, split, deciles),
-                    "neighbour_cosine_by_decile": neighbour_cosine(matrix, deciles),
+                    "neighbour_cosine_by_decile": neighbour_cosine(
+                        matrix,
+                        deciles,
+                        matrices["tailgnn vectors (cosine)"] if name.startswith("served") else None,
+                    ),
                 }
             )
             print(seed, name, round(results[-1]["hit_rate@10"], 4), flush=True)  # fmt: skip
@@ -130,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         "k": K,
         "queries_per_user": QUERIES_PER_USER,
         "versions": versions(),
+        "weight_choice": choices,
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

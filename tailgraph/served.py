@@ -13,7 +13,7 @@ latency of each call.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,7 +30,7 @@ from tailgraph.gnn.split import InteractionSplit
 from tailgraph.graph.ingest import ingest
 from tailgraph.graph.records import Dataset, Interaction, Triple
 from tailgraph.graph.snapshot import GraphSnapshot, Interactions
-from tailgraph.graph.store import GraphStore
+from tailgraph.graph.store import GraphStore, batched, run_query
 from tailgraph.graph.writeback import write_embeddings
 
 LATENCY_PERCENTILES = (50, 95, 99)
@@ -68,8 +68,12 @@ def history_snapshot(snapshot: GraphSnapshot, split: InteractionSplit) -> GraphS
     )  # fmt: skip
 
 
-def history_dataset(snapshot: GraphSnapshot, name: str = "served") -> Dataset:
-    """The records that, ingested, give a store holding ``snapshot`` (without text vectors)."""
+def history_dataset(
+    snapshot: GraphSnapshot, name: str = "served", items: Mapping[str, Mapping] | None = None
+) -> Dataset:
+    """The records that, ingested, give a store holding ``snapshot`` (without text vectors);
+    ``items`` adds item properties (titles, genres) by id."""
+    items = items or {}
     inter = snapshot.interactions
     interactions = [
         Interaction(
@@ -86,7 +90,7 @@ def history_dataset(snapshot: GraphSnapshot, name: str = "served") -> Dataset:
     return Dataset(
         name,
         users=[{"id": u} for u in snapshot.user_ids],
-        items=[{"id": i} for i in snapshot.item_ids],
+        items=[{**items.get(i, {}), "id": i} for i in snapshot.item_ids],
         entities=[{"id": e} for e in snapshot.entity_ids],
         interactions=interactions,
         triples=triples,
@@ -98,10 +102,26 @@ def load_history(
     snapshot: GraphSnapshot,
     split: InteractionSplit,
     embeddings: LearnedEmbeddings | None = None,
+    *,
+    items: Mapping[str, Mapping] | None = None,
+    text: bool = False,
 ) -> None:
     """Replace the store's graph with what serving knows at test time for ``split``, and the
-    model's vectors as training writes them back (so the vector-index source can run)."""
-    ingest(store, history_dataset(history_snapshot(snapshot, split)), replace=True)
+    model's vectors as training writes them back (so the vector-index source can run);
+    ``items`` adds item properties, ``text`` the items' BERT vectors as encode writes them."""
+    history = history_dataset(history_snapshot(snapshot, split), items=items)
+    ingest(store, history, replace=True, progress=False)
+    if text:
+        has = snapshot.has_text["Item"]
+        rows = [
+            {"id": item_id, "embedding": ",".join(f"{x:.9g}" for x in vector), "hash": "served"}
+            for item_id, vector, known in zip(
+                snapshot.item_ids, snapshot.text["Item"], has, strict=True
+            )
+            if known
+        ]
+        for batch in batched(rows, 500):
+            run_query(store, "write_text_embeddings", {"rows": batch}, label="Item")
     if embeddings is not None:
         write_embeddings(store, "User", embeddings.user_ids, embeddings.user)
         write_embeddings(store, "Item", embeddings.item_ids, embeddings.item)

@@ -22,13 +22,33 @@ def test_liked_items_give_a_folded_in_vector(text_client: TestClient) -> None:
 
 def test_free_text_interests_match_items_by_bert_similarity(text_client: TestClient) -> None:
     body = text_client.post(
-        "/recommendations", json={"interests": ["seven"], "k": 7, "sources": ["text"]}
+        "/recommendations", json={"interests": ["seventh"], "k": 7, "sources": ["text"]}
     ).json()
     assert body["user_vector"] == "folded_in"
     ids = [item["item_id"] for item in body["items"]]
     assert "i7" in ids
     text = {item["item_id"] for item in body["items"] if "text" in item["sources"]}
     assert "i7" in text
+
+
+def test_items_named_in_the_interests_are_not_recommended_back(text_client: TestClient) -> None:
+    body = text_client.post(
+        "/recommendations", json={"interests": ["something like Seven"], "k": 7}
+    ).json()
+    assert "i7" not in {item["item_id"] for item in body["items"]}
+    assert len(body["items"]) == 6  # the rest of the model's seven items
+
+
+def test_text_weight_one_ranks_by_text_similarity(text_client: TestClient) -> None:
+    body = text_client.post(
+        "/recommendations",
+        json={"interests": ["seventh"], "k": 3, "text_weight": 1.0, "sources": ["text"]},
+    ).json()
+    assert body["items"][0]["item_id"] == "i7"
+    low = text_client.post(
+        "/recommendations", json={"interests": ["seventh"], "k": 3, "text_weight": 1.5}
+    )
+    assert low.status_code == 422
 
 
 def test_entity_filter_applies_to_visitors(text_client: TestClient) -> None:
