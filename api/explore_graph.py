@@ -3,6 +3,7 @@ box, each a few bounded read-only ``cypher/explore_*.cypher`` queries."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -225,16 +226,70 @@ def neighbourhood(
     return item_graph(store, key, limit, similar)
 
 
+_ARTICLES = ("the", "a", "an", "les", "la", "le", "il", "das", "der", "die", "el")
+_TRAILING_ARTICLE = re.compile(r"^(?P<title>.+), (?P<article>" + "|".join(_ARTICLES) + r")$", re.I)
+SEARCH_CANDIDATES = 500  # matching items read (most interacted first) before ranking
+
+
+def display_title(title: str | None, year: object = None) -> str | None:
+    """A title people read: MovieLens' trailing article moved to the front ("Godfather, The" ->
+    "The Godfather") and the year appended unless the title already ends with it."""
+    if not title:
+        return title
+    match = _TRAILING_ARTICLE.match(title.strip())
+    shown = f"{match['article']} {match['title']}" if match else title.strip()
+    if year not in (None, "") and not shown.endswith(f"({year})"):
+        shown = f"{shown} ({year})"
+    return shown
+
+
+def _match_tier(needles: Sequence[str], *texts: str) -> int | None:
+    """0 exact, 1 prefix, 2 a word starts with it, 3 substring; None when nothing matches."""
+    best: int | None = None
+    for text in texts:
+        for needle in needles:
+            if not text or needle not in text:
+                continue
+            if text == needle:
+                tier = 0
+            elif text.startswith(needle):
+                tier = 1
+            elif re.search(r"(^|[\s(\-:'\"])" + re.escape(needle), text):
+                tier = 2
+            else:
+                tier = 3
+            best = tier if best is None else min(best, tier)
+    return best
+
+
 def search(store: GraphStore, text: str, limit: int = SEARCH_LIMIT) -> SearchResponse:
-    """Users whose id, items whose id or title, contains ``text`` (case-insensitive)."""
-    needle = text.strip().lower()
-    params = {"q": needle, "limit": limit}
+    """Users whose id contains ``text``, and items ranked by how their title (as shown, with its
+    year) or id matches it: exact, then prefix, word start, substring; ties go to the more
+    interacted item. Case-insensitive; a leading article in ``text`` is optional."""
+    needle = " ".join(text.strip().lower().split())
+    needles = [needle]
+    first, _, rest = needle.partition(" ")
+    if first in _ARTICLES and rest:
+        needles.append(rest)  # "the godfather" finds "Godfather, The"
     hits = [
         SearchHit(kind="user", id=str(row["id"]), label=f"user {row['label']}")
-        for row in run_query(store, "explore_search_users", params, read_only=True)
+        for row in run_query(
+            store, "explore_search_users", {"q": needle, "limit": limit}, read_only=True
+        )
     ]
+    rows = run_query(
+        store, "explore_search_items", {"qs": needles, "limit": SEARCH_CANDIDATES}, read_only=True
+    )
+    ranked = []
+    for row in rows:
+        label = display_title(row["title"], row["year"]) or str(row["id"])
+        raw = (row["title"] or "").lower()
+        tier = _match_tier(needles, label.lower(), raw, str(row["id"]).lower())
+        if tier is not None:
+            ranked.append((tier, -int(row["interactions"]), label, str(row["id"])))
+    ranked.sort()
     hits += [
-        SearchHit(kind="item", id=str(row["id"]), label=str(row["label"]))
-        for row in run_query(store, "explore_search_items", params, read_only=True)
+        SearchHit(kind="item", id=item_id, label=label, interactions=-minus)
+        for _, minus, label, item_id in ranked[:limit]
     ]
     return SearchResponse(query=text, hits=hits)

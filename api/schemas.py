@@ -228,7 +228,10 @@ class SearchHit(BaseModel):
 
     kind: ExploreKind
     id: str = Field(description="the node's id in the store")
-    label: str = Field(description="caption: an item's title, a user's id")
+    label: str = Field(description="caption: an item's title (with its year), a user's id")
+    interactions: int | None = Field(
+        default=None, description="an item's interaction count (the ranking's tie-break)"
+    )
 
 
 class SearchResponse(BaseModel):

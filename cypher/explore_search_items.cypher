@@ -1,11 +1,14 @@
-// Purpose: /explore search box - items whose id or title contains the search text (case-insensitive).
-// Parameters: $q (string, already lower-cased), $limit (int, max rows)
-// Returns: id, label (title, else id), exact (0 for an exact id or title match, else 1)
+// Purpose: /explore search box - candidate items whose id, title or "title (year)" contains one
+//          of the search forms (case-insensitive), the most interacted first; the caller ranks
+//          them (exact, prefix, word start, substring) and keeps the best few.
+// Parameters: $qs (list of strings, already lower-cased: the text, and without a leading
+//             article), $limit (int, max candidates)
+// Returns: id, title (or null), year (or null), interactions (int)
 MATCH (i:Item)
-WHERE toLower(toString(i.id)) CONTAINS $q OR toLower(coalesce(i.title, '')) CONTAINS $q
-WITH i.id AS id, coalesce(i.title, i.id) AS label,
-     CASE WHEN toLower(toString(i.id)) = $q OR toLower(coalesce(i.title, '')) = $q
-          THEN 0 ELSE 1 END AS exact
-RETURN id, label, exact
-ORDER BY exact, label, id
+WITH i, toLower(coalesce(i.title, '')) AS title,
+     CASE WHEN i.year IS NULL THEN '' ELSE toLower(coalesce(i.title, '')) + ' (' + toString(i.year) + ')' END AS dated
+WHERE any(q IN $qs WHERE toLower(toString(i.id)) CONTAINS q OR title CONTAINS q OR dated CONTAINS q)
+WITH i, size([(i)<-[:INTERACTED]-() | 1]) AS interactions
+RETURN i.id AS id, i.title AS title, i.year AS year, interactions
+ORDER BY interactions DESC, id
 LIMIT $limit

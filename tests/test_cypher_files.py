@@ -51,6 +51,7 @@ SAMPLES: dict[str, object] = {
     "max_entity_items": 1000,
     # other values
     "q": "1",
+    "qs": ["1", "item"],
     "exclude_seen": True,
     "model": "tailgnn",
     "version": "v-test",

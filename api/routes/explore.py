@@ -104,10 +104,14 @@ def static_file(file: str) -> FileResponse:
 
 @router.get("/search", dependencies=AUTHENTICATED, responses=_ERRORS)
 def search_route(
-    store: StoreDep, q: Annotated[str, Query(min_length=1, max_length=100, pattern=ID_PATTERN)]
+    store: StoreDep,
+    q: Annotated[str, Query(min_length=1, max_length=100, pattern=ID_PATTERN)],
+    limit: Annotated[int, Query(ge=1, le=50)] = explore_graph.SEARCH_LIMIT,
 ) -> SearchResponse:
-    """Users and items whose id (or title) contains ``q``; at most 10 of each."""
-    return explore_graph.search(store, q)
+    """Users whose id contains ``q``, and items ranked by their title (with its year) or id:
+    exact, prefix, word start, then substring, the more interacted first on ties; at most
+    ``limit`` of each."""
+    return explore_graph.search(store, q, limit)
 
 
 @router.get(

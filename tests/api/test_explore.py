@@ -193,12 +193,59 @@ def test_injection_shaped_ids_are_plain_values(
 
 def test_search_matches_ids_and_titles_case_insensitively(client: TestClient) -> None:
     hits = client.get("/explore/search", params={"q": "TOY"}).json()["hits"]
-    assert hits == [{"kind": "item", "id": "i1", "label": "Toy Story (1995)"}]
+    assert hits == [{"kind": "item", "id": "i1", "label": "Toy Story (1995)", "interactions": 2}]
     years = client.get("/explore/search", params={"q": "1995"}).json()["hits"]
-    assert [h["id"] for h in years] == ["i5", "i1"]  # sorted by title
+    assert {h["id"] for h in years} == {"i5", "i1"}
+    assert years[0]["interactions"] >= years[1]["interactions"]  # ties: more interacted first
     users = client.get("/explore/search", params={"q": "U1"}).json()["hits"]
-    assert users[0] == {"kind": "user", "id": "u1", "label": "user u1"}
+    assert users[0] == {"kind": "user", "id": "u1", "label": "user u1", "interactions": None}
     assert client.get("/explore/search", params={"q": ""}).status_code == 422
+
+
+RANKED = """
+CREATE (a:Item {id: 'm1', title: 'Lone Star', year: 1996}),
+       (b:Item {id: 'm2', title: 'Starship Troopers', year: 1997}),
+       (c:Item {id: 'm3', title: 'Star Wars', year: 1977}),
+       (d:Item {id: 'm4', title: 'Godfather, The', year: 1972}),
+       (e:Item {id: 'm5', title: 'Dark Star', year: 1974}),
+       (f:Item {id: 'm6', title: 'Mustard', year: 2001})
+WITH a, b, c, d
+UNWIND range(1, 5) AS n
+CREATE (u:User {id: 'fan' + toString(n)})-[:INTERACTED]->(c)
+WITH u, n, b, d WHERE n <= 2
+CREATE (u)-[:INTERACTED]->(b), (u)-[:INTERACTED]->(d)
+"""
+
+
+def test_search_ranks_prefix_then_word_then_substring_by_popularity(
+    client: TestClient, store: FalkorDBStore
+) -> None:
+    store.run(RANKED)
+
+    def labels(q: str, **params: int) -> list[str]:
+        response = client.get("/explore/search", params={"q": q, **params})
+        return [h["label"] for h in response.json()["hits"] if h["kind"] == "item"]
+
+    # prefix (popular Star Wars before Starship Troopers), then word starts, then "mustard"
+    assert labels("star") == [
+        "Star Wars (1977)",
+        "Starship Troopers (1997)",
+        "Dark Star (1974)",
+        "Lone Star (1996)",
+        "Mustard (2001)",
+    ]
+    assert labels("Star Wars (1977)") == ["Star Wars (1977)"]
+    assert labels("the godfather") == labels("godfather") == ["The Godfather (1972)"]
+    assert labels("star", limit=2) == ["Star Wars (1977)", "Starship Troopers (1997)"]
+
+
+def test_display_title_moves_the_article_and_adds_the_year() -> None:
+    from tailgraph.api.explore_graph import display_title
+
+    assert display_title("Godfather, The", 1972) == "The Godfather (1972)"
+    assert display_title("Toy Story (1995)", 1995) == "Toy Story (1995)"
+    assert display_title("Butcher Boy, The", None) == "The Butcher Boy"
+    assert display_title(None, 1990) is None
 
 
 def test_search_is_bounded(client: TestClient, store: FalkorDBStore) -> None:
