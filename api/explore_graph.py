@@ -4,7 +4,7 @@ box, each a few bounded read-only ``cypher/explore_*.cypher`` queries."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from tailgraph.api.candidates import item_titles
@@ -130,15 +130,19 @@ def _add_entities(store: GraphStore, graph: _Builder, item_ids: list[str]) -> No
         )
 
 
-def user_graph(store: GraphStore, key: str, limit: int) -> ExploreGraph:
+def user_graph(
+    store: GraphStore, key: str, limit: int, user_attributes: Collection[str] = ()
+) -> ExploreGraph:
     """A user, its items, their KG entities, its recommendations and the KG paths linking them.
 
     Explanation paths run through the drawn (top-`limit`) history only, so every path ends on
-    a node in view and the cost stays bounded even through hub entities.
+    a node in view and the cost stays bounded even through hub entities. A user's personal
+    attributes (age, zip code ...) are shown only when named in ``user_attributes``.
     """
     props = _center(store, "user", key)
+    shown = {k: v for k, v in props.items() if k == "id" or k in user_attributes}
     graph = _Builder()
-    user = graph.node("user", key, f"user {key}", "center", **_display(props))
+    user = graph.node("user", key, f"user {key}", "center", **_display(shown))
     bounded = {"id": key, "limit": limit}
     items = run_query(store, "explore_user_items", bounded, read_only=True)
     for row in items:
@@ -218,11 +222,13 @@ def neighbourhood(
     key: str,
     limit: int,
     similar: Sequence[tuple[str, float]] = (),
+    user_attributes: Collection[str] = (),
 ) -> ExploreGraph:
     """The drawn neighbourhood of one user or item; ``limit`` bounds each kind of neighbour;
-    ``similar`` are an item's similar items by the served model (none without a model)."""
+    ``similar`` are an item's similar items by the served model (none without a model);
+    ``user_attributes`` the user properties shown (none by default: they are personal)."""
     if kind == "user":
-        return user_graph(store, key, limit)
+        return user_graph(store, key, limit, user_attributes)
     return item_graph(store, key, limit, similar)
 
 

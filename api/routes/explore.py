@@ -134,7 +134,8 @@ def graph_route(
         scorer = _try_load(state)
         if scorer is not None and scorer.has_item(id):
             similar = scorer.similar_items(id, min(limit, SIMILAR_LIMIT))
-    return explore_graph.neighbourhood(store, kind, id, limit, similar)
+    shown = state.settings.explore_user_attributes
+    return explore_graph.neighbourhood(store, kind, id, limit, similar, shown)
 
 
 def _try_load(state: ServiceState) -> Scorer | None:

@@ -80,7 +80,7 @@ def test_user_graph_has_items_entities_recommendations_and_paths(client: TestCli
         "entity:e_scifi": "entity",
     }
     center = next(n for n in graph["nodes"] if n["id"] == "user:u1")
-    assert center["props"] == {"id": "u1", "age": 25}  # no embedding, no hash
+    assert center["props"] == {"id": "u1"}  # no embedding, no hash, no personal attributes
     edges = _edges(graph)
     assert {
         ("user:u1", "INTERACTED", "item:i1"),
@@ -189,6 +189,15 @@ def test_injection_shaped_ids_are_plain_values(
     assert response.status_code == 404
     assert client.get("/explore/search", params={"q": bad}).json()["hits"] == []
     assert _node_count(store) == before == 11
+
+
+def test_personal_attributes_only_when_configured(settings: Settings, store: FalkorDBStore) -> None:
+    store.run(SAMPLE_GRAPH)
+    shown = settings.model_copy(update={"explore_user_attributes": ["age"]})
+    with TestClient(create_app(shown, store=store)) as client:
+        graph = client.get("/explore/graph", params={"kind": "user", "id": "u1"}).json()
+    center = next(n for n in graph["nodes"] if n["id"] == "user:u1")
+    assert center["props"] == {"id": "u1", "age": 25}
 
 
 def test_search_matches_ids_and_titles_case_insensitively(client: TestClient) -> None:
