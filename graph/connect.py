@@ -44,7 +44,10 @@ def _open_neo4j(settings: Settings, *, start: bool) -> Neo4jStore:
                 "(`tailgraph db start --store neo4j`)"
             )
         uri, user, password = status.uri, local.user, local.password
-    driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+    # Notifications (unknown labels on an empty graph, ...) are advice, not errors: keep logs quiet.
+    driver = neo4j.GraphDatabase.driver(
+        uri, auth=(user, password), notifications_min_severity="OFF"
+    )
     return Neo4jStore(driver, database=settings.neo4j_database)
 
 

@@ -87,11 +87,14 @@ class Neo4jDialect(Dialect):
         ]
 
     def vector_index_ddl(self, label: str, prop: str, dimensions: int) -> str:
+        # Quantization (on by default since 5.23) scores against int8 copies of the vectors,
+        # so even an identical direction does not score 1: off, scores are exact cosines.
         name = self.vector_index_name(label, prop)
         return (
             f"CREATE VECTOR INDEX {name} IF NOT EXISTS FOR (n:{check_identifier(label)}) "
             f"ON (n.{check_identifier(prop)}) OPTIONS {{indexConfig: {{"
-            f"`vector.dimensions`: {int(dimensions)}, `vector.similarity_function`: 'cosine'}}}}"
+            f"`vector.dimensions`: {int(dimensions)}, `vector.similarity_function`: 'cosine', "
+            "`vector.quantization.enabled`: false}}"
         )
 
     def vector_query(self, label: str, prop: str, k: str, vector: str) -> str:

@@ -172,28 +172,41 @@ class LocalNeo4j:
         password_file = self._secret() if self._configured else self.password_path
         _ = self.password  # generates the password file on first use
         self.state_path.unlink(missing_ok=True)
-        with open(self.log_path, "ab") as log:
-            process = subprocess.Popen(
-                [
-                    java,
-                    f"-Xms{self.heap_mb}m",
-                    f"-Xmx{self.heap_mb}m",
-                    "-XX:+UseG1GC",
-                    "-jar",
-                    str(self.launcher),
-                    str(self.directory),
-                    str(self.port),
-                    str(password_file),
-                    str(self.pagecache_mb),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # survives the shell that started it, like the daemon
+        command = [
+            java,
+            f"-Xms{self.heap_mb}m",
+            f"-Xmx{self.heap_mb}m",
+            "-XX:+UseG1GC",
+            "-jar",
+            str(self.launcher),
+            str(self.directory),
+            str(self.port),
+            str(password_file),
+            str(self.pagecache_mb),
+        ]
+        # Daemonised through a shell that backgrounds the JVM and exits: the server outlives
+        # this process (like FalkorDB's daemonize) and is never left as our unreaped child.
+        launch = subprocess.run(
+            [
+                "/bin/sh",
+                "-c",
+                '"$@" </dev/null >>"$0" 2>&1 & echo $!',
+                str(self.log_path),
+                *command,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            start_new_session=True,
+        )
+        if launch.returncode != 0 or not launch.stdout.strip().isdigit():
+            raise StoreUnavailableError(
+                f"could not launch the local Neo4j: {launch.stderr.strip()}"
             )
-        self.pid_path.write_text(f"{process.pid}\n")
+        pid = int(launch.stdout.strip())
+        self.pid_path.write_text(f"{pid}\n")
         try:
-            return self._wait(process.pid, timeout, process)
+            return self._wait(pid, timeout)
         finally:
             if self._configured:
                 password_file.unlink(missing_ok=True)
@@ -229,13 +242,10 @@ class LocalNeo4j:
             handle.write(self.password)
         return path
 
-    def _wait(
-        self, pid: int, timeout: float, process: subprocess.Popen | None = None
-    ) -> Neo4jStatus:
+    def _wait(self, pid: int, timeout: float) -> Neo4jStatus:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            exited = process.poll() is not None if process else not _alive(pid)
-            if exited:
+            if not _alive(pid):
                 self.pid_path.unlink(missing_ok=True)
                 raise StoreUnavailableError(
                     f"the local Neo4j exited while starting; last log lines:\n{self._log_tail()}"

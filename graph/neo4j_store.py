@@ -43,7 +43,7 @@ class Neo4jStore:
         self, query: str, parameters: Mapping[str, Any] | None = None, *, read_only: bool = False
     ) -> list[Row]:
         from neo4j import RoutingControl
-        from neo4j.exceptions import Neo4jError, ServiceUnavailable, SessionExpired
+        from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 
         try:
             records, _summary, _keys = self._driver.execute_query(
@@ -54,6 +54,8 @@ class Neo4jStore:
             )
         except (ServiceUnavailable, SessionExpired) as e:
             raise StoreUnavailableError(f"Neo4j is not reachable: {e}") from e
+        except AuthError as e:
+            raise StoreUnavailableError(f"Neo4j rejected the user or password: {e}") from e
         except Neo4jError as e:
             raise QueryError(f"Neo4j rejected the query: {e}") from e
         return [{k: _plain(v) for k, v in record.items()} for record in records]
@@ -68,6 +70,21 @@ class Neo4jStore:
     def ensure_unique_id(self, label: str) -> None:
         for statement in self.dialect.unique_id_ddl(check_identifier(label)):
             self.run(statement)
+
+    def list_constraints(self) -> list[dict[str, Any]]:
+        """Constraints in the FalkorDB store's shape: ``label``, ``properties``, ``type``."""
+        rows = self.run(
+            "SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type, entityType "
+            "WHERE entityType = 'NODE' RETURN labelsOrTypes, properties, type"
+        )
+        return [
+            {
+                "label": row["labelsOrTypes"][0],
+                "properties": row["properties"],
+                "type": "UNIQUE" if row["type"] == "UNIQUENESS" else row["type"],
+            }
+            for row in rows
+        ]
 
     def ensure_vector_index(self, label: str, prop: str, dimensions: int) -> None:
         self.run(self.dialect.vector_index_ddl(label, prop, dimensions))

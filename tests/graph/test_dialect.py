@@ -1,7 +1,7 @@
 """The dialect module: identifier validation, and what each engine's statements must contain.
 
 Neo4j's output is also linted by Neo4j's own Cypher parser in ``tests/test_cypher_lint.py``;
-FalkorDB's output is run here on the real embedded store.
+each dialect's output is run here on its real store (embedded FalkorDB, the local Neo4j).
 """
 
 from __future__ import annotations
@@ -128,22 +128,28 @@ def test_base_dialect_has_no_engine_specific_statements() -> None:
         base.unique_id_ddl("Item")
 
 
-def test_falkordb_vector_query_yields_cosine_similarity(store: GraphStore) -> None:
-    """The FalkorDB dialect end to end: vector values, index, query, score normalisation."""
+def _vector_index_ready(store: GraphStore) -> bool:
+    if store.dialect is NEO4J:
+        rows = store.run("SHOW INDEXES YIELD type, state WHERE type = 'VECTOR' RETURN state")
+        return bool(rows) and all(row["state"] == "ONLINE" for row in rows)
+    status = store.run("CALL db.indexes() YIELD status RETURN status")
+    return bool(status) and all(row["status"] == "OPERATIONAL" for row in status)
+
+
+def test_vector_query_yields_cosine_similarity(store: GraphStore) -> None:
+    """Each dialect end to end on its real store: vector values, index, query, normalisation."""
+    dialect = store.dialect
     vectors = {"same": [1.0, 0.0, 0.0], "diagonal": [1.0, 1.0, 0.0], "opposite": [-1.0, 0.0, 0.0]}
     store.run(
         "UNWIND $rows AS row CREATE (n:Item {id: row.id}) "
-        f"SET n.textEmbedding = {FALKORDB.vector_value('row.vector')}",
+        f"SET n.textEmbedding = {dialect.vector_value('row.vector')}",
         {"rows": [{"id": k, "vector": v} for k, v in vectors.items()]},
     )
-    store.run(FALKORDB.vector_index_ddl("Item", "textEmbedding", 3))
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        status = store.run("CALL db.indexes() YIELD status RETURN status")
-        if status and all(row["status"] == "OPERATIONAL" for row in status):
-            break
+    store.ensure_vector_index("Item", "textEmbedding", 3)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not _vector_index_ready(store):
         time.sleep(0.05)
-    query = FALKORDB.vector_query("Item", "textEmbedding", "$k", "$vector")
+    query = dialect.vector_query("Item", "textEmbedding", "$k", "$vector")
     rows = store.run(
         query + " RETURN node.id AS id, similarity ORDER BY similarity DESC",
         {"k": 3, "vector": [2.0, 0.0, 0.0]},
@@ -151,3 +157,11 @@ def test_falkordb_vector_query_yields_cosine_similarity(store: GraphStore) -> No
     assert [row["id"] for row in rows] == ["same", "diagonal", "opposite"]
     expected = [1.0, 1 / math.sqrt(2), -1.0]
     assert [row["similarity"] for row in rows] == pytest.approx(expected, abs=1e-5)
+
+
+def test_vector_index_is_created_once_and_dropped(store: GraphStore) -> None:
+    store.ensure_vector_index("Item", "embedding", 4)
+    store.ensure_vector_index("Item", "embedding", 4)  # idempotent
+    store.drop_vector_index("Item", "embedding")
+    store.drop_vector_index("Item", "embedding")  # dropping a missing index is no error
+    store.ensure_vector_index("Item", "embedding", 8)  # a new dimension after the drop

@@ -1,4 +1,4 @@
-"""Export from a real embedded FalkorDB store round-trips ids, text, interactions and KG edges."""
+"""Export from each real store (FalkorDB, Neo4j) round-trips ids, text, interactions, KG edges."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from tailgraph.graph.export import export_snapshot, relation_patterns
 def small_graph(store):
     store.run("UNWIND ['u2', 'u1', 'u3'] AS id CREATE (:User {id: id})")
     store.run(
-        "UNWIND $rows AS row CREATE (i:Item {id: row.id}) SET i.textEmbedding = vecf32(row.v)",
+        "UNWIND $rows AS row CREATE (i:Item {id: row.id}) "
+        f"SET i.textEmbedding = {store.dialect.vector_value('row.v')}",
         {"rows": [{"id": "i1", "v": [1.0, 0.0, 0.5]}, {"id": "i3", "v": [0.0, 2.0, 0.0]}]},
     )
     store.run("CREATE (:Item {id: 'i2'})")
