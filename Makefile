@@ -1,7 +1,8 @@
 # Two entry points for a fresh machine: `make demo` and `make test`.
 # Both create/refresh .venv idempotently: torch==2.13.0 (CPU wheel) first, then the project.
 # `make test` also installs the test tools: the Neo4j Cypher linter and the /explore page's
-# graph library (npm, into git-ignored node_modules) and headless Chromium (Debian package).
+# graph library (npm, into git-ignored node_modules) and headless Chromium (Debian package),
+# and builds the local Neo4j (neo4j-launcher/, Maven) that the store tests run on.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,8 +10,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.tailgraph-installed
 LINT   := tools/cypher-lint
 VIS    := tools/explore-assets
+NEO4J_LAUNCHER := neo4j-launcher/target/neo4j-launcher.jar
 
-.PHONY: demo test test-all quality assets browser lint contracts clean
+.PHONY: demo test test-all quality assets browser lint contracts clean neo4j-launcher jdk
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,13 +37,31 @@ browser:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-demo: $(STAMP) assets
+# Java 17+ and Maven for the local Neo4j (Debian's packages when missing; needs root or sudo).
+jdk:
+	@{ command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; } || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jdk-headless maven >/dev/null; }
+	@java -version 2>&1 | awk -F'"' '/version/ { split($$2, v, "."); \
+	  if (v[1] + 0 < 17) { print "the local Neo4j needs Java 17+, found " $$2; exit 1 } }'
+
+# The local Neo4j: Neo4j Community embedded with Bolt, its dependencies copied to target/lib at
+# build time. Offline (-o) when ~/.m2 already holds them; otherwise resolved from Maven Central.
+$(NEO4J_LAUNCHER): neo4j-launcher/pom.xml $(wildcard neo4j-launcher/src/main/java/org/tailgraph/neo4j/*.java)
+	rm -rf neo4j-launcher/target/lib
+	cd neo4j-launcher && { mvn -q -B -o package 2>/dev/null || mvn -q -B package; }
+	touch $@
+
+neo4j-launcher: jdk $(NEO4J_LAUNCHER)
+
+demo: $(STAMP) assets $(if $(filter neo4j,$(TAILGRAPH_STORE)),neo4j-launcher)
 	$(BIN)/tailgraph demo
 
-test: lint contracts assets browser $(LINT)/node_modules/.package-lock.json
+test: lint contracts assets browser neo4j-launcher $(LINT)/node_modules/.package-lock.json
 	$(BIN)/pytest
 
-test-all: $(STAMP) assets browser $(LINT)/node_modules/.package-lock.json
+test-all: $(STAMP) assets browser neo4j-launcher $(LINT)/node_modules/.package-lock.json
 	$(BIN)/pytest -m 'not neo4j and not gpu'
 
 # The recorded ml-100k quality report (bench/README.md): our splits exported, RecBole's
@@ -65,4 +85,4 @@ contracts: $(STAMP)
 	cd build/contracts && ../../$(BIN)/lint-imports ../../pyproject.toml
 
 clean:
-	rm -rf $(VENV) build *.egg-info $(LINT)/node_modules $(VIS)/node_modules
+	rm -rf $(VENV) build *.egg-info $(LINT)/node_modules $(VIS)/node_modules neo4j-launcher/target
