@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,34 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value
+
+
+def rewrite_log(connection: Any, timeout: float = 120.0) -> None:
+    """Rewrite the server's append-only file into a fresh snapshot (``BGREWRITEAOF``) and wait
+    for it, so a restart loads the snapshot instead of replaying every write since the last one
+    (and erased data leaves the log). StoreUnavailableError if it fails or takes too long."""
+    import redis
+
+    try:
+        try:
+            connection.execute_command("BGREWRITEAOF")
+        except redis.ResponseError as e:  # one already running or scheduled: wait for it
+            if "in progress" not in str(e) and "scheduled" not in str(e):
+                raise
+        deadline = time.monotonic() + timeout
+        while True:
+            info = connection.info("persistence")
+            if not int(info.get("aof_rewrite_in_progress", 0)) and not int(
+                info.get("aof_rewrite_scheduled", 0)
+            ):
+                break
+            if time.monotonic() > deadline:
+                raise StoreUnavailableError(f"FalkorDB's log rewrite took over {timeout:.0f}s")
+            time.sleep(0.05)
+    except redis.RedisError as e:
+        raise StoreUnavailableError(f"FalkorDB could not rewrite its log: {e}") from e
+    if info.get("aof_last_bgrewrite_status", "ok") != "ok":
+        raise StoreUnavailableError("FalkorDB's log rewrite failed; see its log file")
 
 
 class FalkorDBStore:
@@ -94,6 +123,9 @@ class FalkorDBStore:
         except Exception as e:  # mapped below
             if "already exists" not in str(e):
                 raise QueryError(f"could not create unique constraint on {label}.id: {e}") from e
+        # FalkorDB logs a constraint command twice, and its replay then fails with "Constraint
+        # already exists": fold it into a snapshot at once so no restart ever replays it.
+        self.checkpoint()
 
     def ensure_vector_index(self, label: str, prop: str, dimensions: int) -> None:
         """Create a cosine vector index on ``label.prop`` unless one exists."""
@@ -128,6 +160,10 @@ class FalkorDBStore:
         except Exception:  # deleting a graph that does not exist
             pass
         self._graph = self._client.select_graph(self.graph_name)
+
+    def checkpoint(self, timeout: float = 120.0) -> None:
+        """Compact the server's log into a snapshot now (after bulk writes and erasures)."""
+        rewrite_log(self._client.connection, timeout=timeout)
 
     def close(self) -> None:
         try:

@@ -211,6 +211,9 @@ def ingest(
 
     run_query(store, "entity_item_counts")  # each entity's specificity, read per request
     nodes, relationships = counts(store)
+    checkpoint = getattr(store, "checkpoint", None)
+    if checkpoint is not None:  # a bulk write: compact the store's log so restarts are quick
+        checkpoint()
     seconds = time.perf_counter() - started
     return IngestReport(
         nodes=nodes,

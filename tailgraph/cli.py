@@ -99,7 +99,7 @@ def db_start(store: StoreOption = None) -> None:
             local = local_neo4j(settings).start()
             typer.echo(f"Neo4j {local.version} running (pid {local.pid}) at {local.uri}")
             return
-        status = embedded_server(settings).start()
+        status = embedded_server(settings).start(progress=lambda line: typer.echo(line, err=True))
     except TailGraphError as e:
         _fail(e)
     typer.echo(f"FalkorDB running (pid {status.pid}) at {status.socket}")
@@ -131,8 +131,9 @@ def db_status(store: StoreOption = None) -> None:
         typer.echo(f"Neo4j {state}; directory {local.directory}")
         return
     status = embedded_server(settings).status()
-    state = f"running (pid {status.pid})" if status.running else "stopped"
-    typer.echo(f"FalkorDB {state}; directory {status.directory}; socket {status.socket}")
+    typer.echo(
+        f"FalkorDB {status.describe()}; directory {status.directory}; socket {status.socket}"
+    )
 
 
 # -- data ----------------------------------------------------------------------------------------
