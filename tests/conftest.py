@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 
+from tailgraph.graph.dialect import NEO4J
 from tailgraph.graph.embedded import EmbeddedFalkorDB
 from tailgraph.graph.falkordb_store import FalkorDBStore
 from tailgraph.graph.neo4j_local import DEFAULT_LAUNCHER, LocalNeo4j
 from tailgraph.graph.neo4j_store import Neo4jStore
+from tailgraph.graph.records import NODE_LABELS
 
 STORES = ["falkordb", "neo4j"]
 NO_LAUNCHER = (
@@ -67,12 +69,21 @@ def neo4j_store_for(server: LocalNeo4j) -> Neo4jStore:
     return Neo4jStore(driver)
 
 
+# The unique-id constraints ingest creates stay between tests (creating them is the slow part
+# of a Neo4j test's setup); every other constraint and index is dropped.
+KEPT_CONSTRAINTS = {NEO4J.unique_id_ddl(label)[0].split()[2] for label in NODE_LABELS}
+
+
 def reset_neo4j(store: Neo4jStore) -> None:
-    """Empty the one Neo4j database: data, constraints and indexes (tests share it in turn)."""
+    """Empty the one Neo4j database: data, then the constraints and indexes a test made."""
     store.clear()
     for row in store.run("SHOW CONSTRAINTS YIELD name"):
-        store.run(f"DROP CONSTRAINT `{row['name']}` IF EXISTS")
-    for row in store.run("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name"):
+        if row["name"] not in KEPT_CONSTRAINTS:
+            store.run(f"DROP CONSTRAINT `{row['name']}` IF EXISTS")
+    for row in store.run(
+        "SHOW INDEXES YIELD name, type, owningConstraint "
+        "WHERE type <> 'LOOKUP' AND owningConstraint IS NULL RETURN name"
+    ):
         store.run(f"DROP INDEX `{row['name']}` IF EXISTS")
 
 

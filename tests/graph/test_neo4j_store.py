@@ -105,7 +105,7 @@ def test_closed_port_is_store_unavailable(neo4j_server: LocalNeo4j) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     driver = neo4j.GraphDatabase.driver(
-        f"bolt://127.0.0.1:{port}", auth=("neo4j", "x"), connection_acquisition_timeout=2
+        f"bolt://127.0.0.1:{port}", auth=("neo4j", "x"), max_transaction_retry_time=0
     )
     store = Neo4jStore(driver)
     try:
