@@ -41,6 +41,28 @@ from tailgraph.settings import Settings
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results" / "free-text-ml100k.json"
 GRID = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+EXAMPLES = (  # what a person types (the served-quality issue's examples)
+    "gritty mafia crime dramas",
+    "dark dystopian sci-fi",
+    "movies like The Godfather",
+    "Disney animated musicals like Aladdin and The Lion King",
+    "quiet French romantic films",
+)
+
+
+def examples(store, scorer, texts, weights: list[float], k: int = 10) -> dict:
+    """Top-``k`` titles served for each example query at each weight."""
+    from tailgraph.api.anonymous import recommend_visitor
+    from tailgraph.api.candidates import ExpansionLimits
+    from tailgraph.api.schemas import ProfileRequest
+
+    out: dict = {}
+    for query in EXAMPLES:
+        for weight in weights:
+            body = ProfileRequest(interests=[query], k=k, text_weight=weight)
+            answer = recommend_visitor(store, scorer, texts, body, ExpansionLimits())
+            out.setdefault(query, {})[str(weight)] = [i.title for i in answer.items]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--snapshot", type=Path, default=SNAPSHOT)
     parser.add_argument("--datasets-dir", type=Path, default=ROOT / "data" / "datasets")
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--examples-only", type=float, default=None, metavar="WEIGHT",
+                        help="only serve the example queries at 0, WEIGHT and 1 and record "
+                        "them (no protocol run)")  # fmt: skip
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
@@ -76,6 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         load_history(store, snapshot, split, embeddings, items=items, text=True)
         scorer = serving_scorer(embeddings, snapshot, split)
         texts = TextIndex(TextEncoder)
+        if args.examples_only is not None:
+            weights = sorted({0.0, args.examples_only, 1.0})
+            found = examples(store, scorer, texts, weights)
+            document = {"command": shlex.join([sys.executable, *sys.argv]),
+                        "model": args.model, "seed": args.seed, "examples": found}  # fmt: skip
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(document, indent=1, ensure_ascii=False))
+            return 0
         people = free_text.visitors(snapshot, split, records, seed=args.seed)
         if args.users:
             people = people[: args.users]
@@ -98,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             name: free_text.evaluate_previous(store, scorer, texts, snapshot, split, people, pairs)
             for name, pairs in (("validation", split.valid), ("test", split.test))
         }
+        shown = examples(store, scorer, texts, sorted({0.0, chosen, 1.0}))
         print(f"test previous rule: ndcg@20 {previous['test']['ndcg@20']:.4f}", flush=True)
         for weight, found in test.items():
             print(f"test w={weight:.1f}: served ndcg@20 {found.served['ndcg@20']:.4f} "
@@ -121,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         "validation": {str(w): asdict(r) for w, r in validation.items()},
         "test": {str(w): asdict(r) for w, r in test.items()},
         "previous_rule": previous,
+        "examples": shown,
         "test_summary": {
             label: {k: test[w].served[k] for k in ("recall@20", "ndcg@20", "tailrecall@20",
                                                    "itemcoverage@20", "giniindex@20")}
