@@ -107,9 +107,7 @@ def evaluate(
     """Serve every visitor at ``text_weight`` and score against ``truth`` (user, item) pairs."""
     limits = limits or ExpansionLimits()
     vectors, titles = VectorSource(), TitleCache()
-    index = {item_id: n for n, item_id in enumerate(snapshot.item_ids)}
-    catalogue = [i for i in snapshot.item_ids if scorer.has_item(i)]
-    catalogue_rows = np.array([index[i] for i in catalogue])
+    index, catalogue, catalogue_rows = _catalogue(snapshot, scorer)
     people = sorted(people, key=lambda v: v.user)
     users = np.array([v.user for v in people], dtype=np.int64)
     served = np.full((len(people), k), -1, dtype=np.int64)
@@ -155,9 +153,7 @@ def evaluate_previous(
     mean of the interests' nearest items' learned vectors, ranked by dot product alone, named
     items not excluded (the served lists matched it to 3 decimals, see bench/README.md)."""
     limits = limits or ExpansionLimits()
-    index = {item_id: n for n, item_id in enumerate(snapshot.item_ids)}
-    catalogue = [i for i in snapshot.item_ids if scorer.has_item(i)]
-    catalogue_rows = np.array([index[i] for i in catalogue])
+    index, catalogue, catalogue_rows = _catalogue(snapshot, scorer)
     people = sorted(people, key=lambda v: v.user)
     topk = np.full((len(people), k), -1, dtype=np.int64)
     for row, visitor in enumerate(people):
@@ -171,6 +167,15 @@ def evaluate_previous(
         topk[row] = catalogue_rows[best]
     users = np.array([v.user for v in people], dtype=np.int64)
     return _metrics(users, topk, truth, split)
+
+
+def _catalogue(
+    snapshot: GraphSnapshot, scorer: Scorer
+) -> tuple[dict[str, int], list[str], np.ndarray]:
+    """Snapshot row by item id, the items the model knows, and their snapshot rows."""
+    index = {item_id: n for n, item_id in enumerate(snapshot.item_ids)}
+    catalogue = [i for i in snapshot.item_ids if scorer.has_item(i)]
+    return index, catalogue, np.array([index[i] for i in catalogue])
 
 
 def _metrics(
