@@ -20,7 +20,14 @@ from tqdm import tqdm
 
 from tailgraph import cypher
 from tailgraph.errors import DataValidationError
-from tailgraph.graph.records import NODE_LABELS, Dataset
+from tailgraph.graph.records import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    NODE_LABELS,
+    Dataset,
+    property_limit,
+    string_problem,
+)
 from tailgraph.graph.schema import relationship_types
 from tailgraph.graph.store import GraphStore, run_batched, run_query
 
@@ -45,6 +52,12 @@ class IngestReport:
         return out
 
 
+def _excerpt(value: Any, limit: int = 60) -> str:
+    """``repr`` of a value cut to ``limit`` characters (errors never echo a whole field)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def _props(record: Mapping[str, Any], source: str, index: int) -> dict[str, Any]:
     """Null-free properties of one node record (everything but ``id``), checked storable."""
     props: dict[str, Any] = {}
@@ -61,10 +74,28 @@ def _props(record: Mapping[str, Any], source: str, index: int) -> dict[str, Any]
             ok = isinstance(value, _SCALARS)
         if not ok or (isinstance(value, float) and not math.isfinite(value)):
             raise DataValidationError(
-                f"property value {value!r} is not a string, number, boolean or list of them",
+                f"property value {_excerpt(value)} is not a string, number, boolean or list of "
+                "them",
                 source=source,
                 field=f"[{index}].{key}",
             )
+        limit, free_text = property_limit(key)
+        for element in value if isinstance(value, list) else (value,):
+            if isinstance(element, float) and not math.isfinite(element):
+                raise DataValidationError(
+                    f"expected a finite number, found {element!r}",
+                    source=source,
+                    field=f"[{index}].{key}",
+                )
+            problem = (
+                string_problem(element, limit, free_text=free_text)
+                if isinstance(element, str)
+                else None
+            )
+            if problem:
+                raise DataValidationError(
+                    f"value {_excerpt(element)} {problem}", source=source, field=f"[{index}].{key}"
+                )
         props[key] = value
     return props
 
@@ -76,13 +107,18 @@ def _node_rows(records: Iterable[Mapping[str, Any]], source: str) -> list[dict[s
         node_id = record.get("id")
         if not isinstance(node_id, str) or not node_id:
             raise DataValidationError(
-                f"id must be a non-empty string, found {node_id!r}",
+                f"id must be a non-empty string, found {_excerpt(node_id)}",
                 source=source,
                 field=f"[{index}].id",
             )
+        problem = string_problem(node_id, MAX_ID_LENGTH)
+        if problem:
+            raise DataValidationError(
+                f"id {_excerpt(node_id)} {problem}", source=source, field=f"[{index}].id"
+            )
         if node_id in seen:
             raise DataValidationError(
-                f"duplicate id {node_id!r}", source=source, field=f"[{index}].id"
+                f"duplicate id {_excerpt(node_id)}", source=source, field=f"[{index}].id"
             )
         seen.add(node_id)
         rows.append({"id": node_id, "props": _props(record, source, index)})
@@ -122,6 +158,17 @@ def _triple_groups(
     types = relationship_types(t.relation for t in dataset.triples)
     groups: dict[TripleGroup, list[dict[str, str]]] = defaultdict(list)
     for index, triple in enumerate(dataset.triples):
+        problem = (
+            string_problem(triple.relation, MAX_NAME_LENGTH)
+            if isinstance(triple.relation, str) and triple.relation
+            else "is not a non-empty string"
+        )
+        if problem:
+            raise DataValidationError(
+                f"relation {_excerpt(triple.relation)} {problem}",
+                source=source,
+                field=f"[{index}].relation",
+            )
         for end, label, node in (
             ("head", triple.head_label, triple.head),
             ("tail", triple.tail_label, triple.tail),

@@ -6,6 +6,7 @@ Every loader (RecBole atomic, KGAT, MovieLens, CSV, synthetic) produces a :class
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -59,3 +60,38 @@ class Dataset:
             "triples": len(self.triples),
             "relations": len({t.relation for t in self.triples}),
         }
+
+
+# -- what both stores accept, checked the same way by ingest and the API ----------------------
+MAX_ID_LENGTH = 512  # characters in a user, item or entity id
+MAX_TITLE_LENGTH = 500  # an item's title
+MAX_NAME_LENGTH = 1_000  # an entity name, relation name, genre or other short property
+MAX_TEXT_LENGTH = 10_000  # an item description or any other string property
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # no control character at all (ids, names)
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab and newlines allowed
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def string_problem(value: str, max_length: int, *, free_text: bool = False) -> str | None:
+    """Why ``value`` cannot be stored, or None: over-long, a control character (tab and line
+    breaks allowed in ``free_text``) or a lone surrogate (not encodable as UTF-8). The FalkorDB
+    client inlines values into the query text, where a NUL breaks the query."""
+    if len(value) > max_length:
+        return f"is {len(value):,} characters long (at most {max_length:,})"
+    match = (_TEXT_CONTROL if free_text else _CONTROL).search(value)
+    if match:
+        return f"contains the control character {match.group()!r} at position {match.start()}"
+    match = _SURROGATE.search(value)
+    if match:
+        return f"contains a lone surrogate {match.group()!r} at position {match.start()}"
+    return None
+
+
+def property_limit(key: str) -> tuple[int, bool]:
+    """(maximum length, free text allowed) for a string property called ``key``."""
+    if key == "title":
+        return MAX_TITLE_LENGTH, False
+    if key in ("name", "genres"):
+        return MAX_NAME_LENGTH, False
+    return MAX_TEXT_LENGTH, True

@@ -21,7 +21,14 @@ from typing import Any
 
 from tailgraph.errors import DataValidationError
 from tailgraph.graph.loaders.values import parse_float
-from tailgraph.graph.records import Dataset, Interaction, Triple
+from tailgraph.graph.records import (
+    MAX_ID_LENGTH,
+    MAX_TEXT_LENGTH,
+    Dataset,
+    Interaction,
+    Triple,
+    string_problem,
+)
 
 FIELD_TYPES = ("token", "token_seq", "float", "float_seq")
 
@@ -62,7 +69,7 @@ class AtomicFile:
         self.path = path
         with path.open("rb") as handle:
             first = handle.readline()
-        header = _decode(first, path, 1).rstrip("\r\n")
+        header = _decode(first, path, 1).removeprefix("\ufeff").rstrip("\r\n")  # BOM
         if not header:
             raise DataValidationError("empty file: no header line", source=path, line=1)
         self.columns = [_column(entry, path) for entry in header.split("\t")]
@@ -144,6 +151,14 @@ def _float(text: str, column: Column, path: Path, line: int) -> float:
 
 def _value(text: str, column: Column, path: Path, line: int) -> Any:
     text = text.strip()
+    if column.kind in ("token", "token_seq"):
+        limit = MAX_ID_LENGTH if column.kind == "token" else MAX_TEXT_LENGTH
+        problem = string_problem(text, limit)
+        if problem:
+            shown = text if len(text) <= 40 else f"{text[:40]}..."
+            raise DataValidationError(
+                f"value {shown!r} {problem}", source=path, line=line, field=column.name
+            )
     if column.kind == "token":
         return text or None
     if column.kind == "token_seq":

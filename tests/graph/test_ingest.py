@@ -175,6 +175,20 @@ def _bad(change: str) -> Dataset:
         dataset.items[1]["meta"] = {"nested": 1}
     elif change == "missing id":
         dataset.entities.append({"name": "nameless"})
+    elif change == "NUL in an id":
+        dataset.users.append({"id": "u\x00x"})
+    elif change == "control character in an id":
+        dataset.items.append({"id": "i\x01"})
+    elif change == "over-long id":
+        dataset.users.append({"id": "u" * 5000})
+    elif change == "lone surrogate":
+        dataset.items[0]["title"] = "bad \ud800"
+    elif change == "huge title":
+        dataset.items[0]["title"] = "t" * 600
+    elif change == "NUL in text":
+        dataset.items[0]["text"] = "a\x00b"
+    elif change == "control character in a relation":
+        dataset.triples.append(Triple("i1", "film.\x02genre", "i2", "Item", "Item"))
     return dataset
 
 
@@ -188,6 +202,13 @@ def _bad(change: str) -> Dataset:
         ("duplicate id", r"small\.items, field '\[2\]\.id': duplicate id 'i1'"),
         ("bad property", r"small\.items, field '\[1\]\.meta': property value"),
         ("missing id", r"small\.entities, field '\[2\]\.id': id must be a non-empty string"),
+        ("NUL in an id", r"small\.users, field '\[2\]\.id': id .* control character '\\x00'"),
+        ("control character in an id", r"field '\[2\]\.id': id .* control character '\\x01'"),
+        ("over-long id", r"field '\[2\]\.id': id 'u+\.\.\. \(5,002 characters\) is 5,000"),
+        ("lone surrogate", r"field '\[0\]\.title': value .* lone surrogate"),
+        ("huge title", r"field '\[0\]\.title': value .* is 600 characters long \(at most 500\)"),
+        ("NUL in text", r"field '\[0\]\.text': value .* control character"),
+        ("control character in a relation", r"small\.triples, field '\[5\]\.relation'"),
     ],
 )
 def test_invalid_dataset_writes_nothing(store, change: str, message: str) -> None:

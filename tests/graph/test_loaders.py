@@ -170,6 +170,22 @@ BAD_CASES = {
         {"inter": INTER + "\t10\t4\t1\n"},
         r"tiny\.inter, line 5, field 'user_id': value is empty",
     ),
+    "control character in an id": (
+        {"inter": INTER + "3\x01x\t10\t4\t1\n"},
+        r"tiny\.inter, line 5, field 'user_id': value '3\\x01x' contains the control character",
+    ),
+    "NUL in a relation name": (
+        {"kg": KG + "m.toy\tfilm.\x00genre\tm.lasseter\n"},
+        r"tiny\.kg, line 6, field 'relation_id': value .* contains the control character '\\x00'",
+    ),
+    "over-long id": (
+        {"inter": INTER + "u" * 5000 + "\t10\t4\t1\n"},
+        r"tiny\.inter, line 5, field 'user_id': value 'u+\.\.\.' is 5,000 characters long",
+    ),
+    "field of several MB": (
+        {"item": ITEM + "13\t" + "word " * 400_000 + "\t2000\tDrama\t1\n"},
+        r"tiny\.item, line 5, field 'movie_title': value .* characters long \(at most 10,000\)",
+    ),
     "entity linked twice": (
         {"link": LINK + "12\tm.toy\n"},
         r"tiny\.link, line 4, field 'entity_id': entity 'm.toy' is already linked",
@@ -191,6 +207,12 @@ def test_bad_input_names_file_line_field_and_writes_nothing(
     assert raised.value.source is not None and raised.value.source.startswith(str(tmp_path))
     assert raised.value.field is not None
     assert counts(store) == ({}, {})
+
+
+def test_a_byte_order_mark_before_the_header_is_ignored(tmp_path: Path) -> None:
+    full(tmp_path)
+    (tmp_path / "tiny.inter").write_text("\ufeff" + INTER, encoding="utf-8")
+    assert len(load_atomic(tmp_path, "tiny").interactions) == INTER.count("\n") - 1
 
 
 def test_invalid_utf8_is_reported_with_line(tmp_path: Path) -> None:
