@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from tailgraph.api.body_limit import BodyLimitMiddleware
 from tailgraph.api.candidates import ExpansionLimits
 from tailgraph.api.deps import ServiceState
 from tailgraph.api.errors import install_error_handlers
@@ -73,6 +74,9 @@ def create_app(
     )
     app.state.service = state
     install_error_handlers(app)
+    # Added innermost first: the size limit answers inside the metrics middleware, so a 413 is
+    # counted and carries X-Model-Version like every other response.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=state.settings.max_body_bytes)
     app.add_middleware(
         MetricsMiddleware, metrics=state.metrics, default_version=state.default_version
     )

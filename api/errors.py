@@ -1,5 +1,9 @@
 """Map TailGraph's exception tree onto HTTP errors: JSON ``{"detail": ...}``, never a traceback.
 
+Every error body has one shape, :class:`~tailgraph.api.schemas.ErrorBody`: ``detail`` (a
+sentence) and, for request validation, ``errors`` (at most 20 ``{loc, msg, type}``, never the
+submitted value). Malformed JSON is 400, an invalid request 422, a body over the limit 413.
+
 NotFoundError            404
 ConflictError            409
 DataValidationError      422
@@ -12,9 +16,13 @@ any other exception      500 with a generic message (details go to the log only)
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tailgraph.errors import (
     ArtefactError,
@@ -60,13 +68,61 @@ async def tailgraph_error_handler(request: Request, error: Exception) -> JSONRes
     return JSONResponse({"detail": str(error)}, status_code=status, headers=headers)
 
 
+MAX_FIELD_ERRORS = 20  # validation errors listed in one response
+_MAX_MESSAGE = 200  # characters of one validation message
+
+
+def _field_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """``{loc, msg, type}`` of each error, bounded; the input and context are left out (they
+    may be huge, or hold values JSON cannot carry, such as inf)."""
+    out = []
+    for error in list(errors)[:MAX_FIELD_ERRORS]:
+        loc = [part if isinstance(part, int) else str(part)[:100] for part in error.get("loc", ())]
+        out.append(
+            {
+                "loc": loc,
+                "msg": str(error.get("msg", "invalid"))[:_MAX_MESSAGE],
+                "type": str(error.get("type", "invalid"))[:100],
+            }
+        )
+    return out
+
+
+def _where(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc) or "request"
+
+
+async def validation_error_handler(request: Request, error: Exception) -> JSONResponse:
+    """Malformed JSON -> 400; any other invalid request -> 422 with its bounded field errors."""
+    assert isinstance(error, RequestValidationError)
+    errors = list(error.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return JSONResponse({"detail": "The request body is not valid JSON."}, status_code=400)
+    fields = _field_errors(errors)
+    first = fields[0] if fields else {"loc": [], "msg": "invalid request"}
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    detail = f"Invalid request: {_where(first['loc'])}: {first['msg']}{more}."
+    return JSONResponse({"detail": detail, "errors": fields}, status_code=422)
+
+
+async def http_error_handler(request: Request, error: Exception) -> JSONResponse:
+    """Starlette's own errors (404 unknown route, 405, 413 ...) in the same body shape."""
+    assert isinstance(error, StarletteHTTPException)
+    detail = error.detail if isinstance(error.detail, str) else "request rejected"
+    return JSONResponse(
+        {"detail": detail}, status_code=error.status_code, headers=getattr(error, "headers", None)
+    )
+
+
 async def unexpected_error_handler(request: Request, error: Exception) -> JSONResponse:
     """Log a bug with its traceback; answer a plain 500 that reveals nothing internal."""
     logger.error("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse({"detail": "internal server error"}, status_code=500)
+    return JSONResponse({"detail": "Internal server error."}, status_code=500)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers above on ``app``."""
     app.add_exception_handler(TailGraphError, tailgraph_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)

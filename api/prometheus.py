@@ -7,17 +7,22 @@ Declared metrics (one registry per app, no global state):
     tailgraph_http_request_duration_seconds{method,route}    histogram
     tailgraph_candidates{source}                              histogram (candidates per request)
 
-``route`` is the route *template* (``/users/{user_id}/recommendations``), so ids never become
-label values. Rendered in the Prometheus text exposition format 0.0.4.
+``route`` is the route *template* (``/users/{user_id}/recommendations``, ``unmatched`` for
+anything else), so ids never become label values; ``method`` is one of the standard methods or
+``other``, so made-up methods cannot grow the label sets either. Rendered in the Prometheus text
+exposition format 0.0.4.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -132,6 +137,15 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
+
+
+def method_label(scope: dict[str, Any]) -> str:
+    """The request method if it is a standard one, else ``other`` (label sets stay bounded)."""
+    method = str(scope.get("method", "GET"))
+    return method if method in METHODS else "other"
+
+
 def route_template(scope: dict[str, Any]) -> str:
     """The matched route's path template, or ``unmatched`` (404s must not create new labels)."""
     route = scope.get("route")
@@ -144,6 +158,8 @@ class MetricsMiddleware:
 
     It also stamps ``X-Model-Version`` on every response: the version of the model the request
     used (set by the model dependency in ``scope["state"]``), else the default model's if loaded.
+    An exception no handler took becomes a plain 500 here (logged with its traceback), so that
+    response carries the header and is counted too.
     """
 
     def __init__(self, app: Any, metrics: Metrics, default_version: Any) -> None:
@@ -170,10 +186,34 @@ class MetricsMiddleware:
                     message = {**message, "headers": headers}
             await send(message)
 
+        started_response = False
+
+        async def tracked(message: dict[str, Any]) -> None:
+            nonlocal started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+            await send_wrapper(message)
+
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive, tracked)
+        except Exception:
+            logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started_response:
+                raise
+            body = b'{"detail":"Internal server error."}'
+            await tracked(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await tracked({"type": "http.response.body", "body": body})
         finally:
             route = route_template(scope)
-            method = scope.get("method", "GET")
+            method = method_label(scope)
             self.metrics.requests.inc(method=method, route=route, status=str(status))
             self.metrics.latency.observe(time.perf_counter() - started, method=method, route=route)

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from tailgraph.graph.records import (
+    MAX_ID_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+    string_problem,
+)
 
 Source = Literal["model", "collaborative", "knowledge", "vector", "tail", "text", "catalogue"]
 """Why an item is a candidate: the model's exact top-N by its learned vectors, co-users,
@@ -19,18 +34,80 @@ UserVectorKind = Literal["learned", "blended", "folded_in", "average"]
 """Where the user's vector came from: trained; trained blended with interactions recorded
 since training; mean of the user's (or given) items' vectors; or the mean user."""
 
-NodeId = Annotated[
-    str, StringConstraints(min_length=1, max_length=512, pattern=r"^[^\x00-\x1f\x7f]+$")
-]
-"""A user, item or entity id: 1-512 characters, no control characters."""
 
-RelationType = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+def _checked(max_length: int, free_text: bool = False):
+    """A validator applying ingest's rule for strings the stores accept (graph.records)."""
+
+    def check(value: str) -> str:
+        problem = string_problem(value, max_length, free_text=free_text)
+        if problem:
+            raise ValueError(f"the value {problem}")
+        return value
+
+    return AfterValidator(check)
+
+
+NodeId = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_ID_LENGTH), _checked(MAX_ID_LENGTH)
+]
+"""A user, item or entity id: 1-512 characters, no control characters or lone surrogates."""
+
+Title = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_TITLE_LENGTH),
+    _checked(MAX_TITLE_LENGTH),
+]
+Name = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_NAME_LENGTH), _checked(MAX_NAME_LENGTH)
+]
+Text = Annotated[
+    str, StringConstraints(max_length=MAX_TEXT_LENGTH), _checked(MAX_TEXT_LENGTH, free_text=True)
+]
+RelationType = Annotated[str, StringConstraints(min_length=1, max_length=100), _checked(100)]
+
+
+def _surrogate_free(value: object, path: str = "body") -> None:
+    """Raise on a lone surrogate anywhere in a parsed JSON value (UTF-8 cannot encode it)."""
+    if isinstance(value, str):
+        problem = string_problem(value, len(value))
+        if problem and "surrogate" in problem:
+            raise ValueError(f"{path} {problem}")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _surrogate_free(key, path)
+            _surrogate_free(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _surrogate_free(item, f"{path}[{index}]")
+
+
+class RequestBody(BaseModel):
+    """A request body: unknown fields ignored, non-finite numbers and lone surrogates refused."""
+
+    model_config = ConfigDict(allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_surrogates(cls, data: object) -> object:
+        _surrogate_free(data)
+        return data
+
+
+class FieldError(BaseModel):
+    """One invalid part of a request (never the value itself, which may be huge)."""
+
+    loc: list[str | int] = Field(description="Where: e.g. ['body', 'interactions', 0, 'rating'].")
+    msg: str = Field(description="What is wrong with it.")
+    type: str = Field(description="Machine-readable kind, e.g. 'finite_number'.")
 
 
 class ErrorBody(BaseModel):
-    """Every error the API returns on purpose."""
+    """Every error the API returns: one sentence, plus the invalid fields for a 422."""
 
     detail: str = Field(description="What went wrong, in one sentence.")
+    errors: list[FieldError] | None = Field(
+        default=None, description="The invalid fields (at most 20), for validation errors."
+    )
 
 
 class RecommendedItem(BaseModel):
@@ -134,13 +211,15 @@ class ModelList(BaseModel):
     models: list[ModelInfo]
 
 
-class ProfileRequest(BaseModel):
+class ProfileRequest(RequestBody):
     """A visitor the system has not seen: liked items and/or free-text interests."""
 
     item_ids: list[NodeId] = Field(
         default_factory=list, max_length=100, description="Items the visitor liked."
     )
-    interests: list[Annotated[str, StringConstraints(min_length=1, max_length=1000)]] = Field(
+    interests: list[
+        Annotated[str, StringConstraints(min_length=1, max_length=1000), _checked(1000, True)]
+    ] = Field(
         default_factory=list,
         max_length=10,
         description="Free-text interests, matched to items by BERT text similarity.",
@@ -163,7 +242,7 @@ class ProfileRequest(BaseModel):
     )
 
 
-class InteractionIn(BaseModel):
+class InteractionIn(RequestBody):
     user_id: NodeId = Field(description="Created when new.")
     item_id: NodeId = Field(description="Must exist.")
     rating: float | None = Field(default=None, ge=-1e6, le=1e6)
@@ -172,7 +251,7 @@ class InteractionIn(BaseModel):
     )
 
 
-class InteractionBatch(BaseModel):
+class InteractionBatch(RequestBody):
     interactions: list[InteractionIn] = Field(min_length=1, max_length=1000)
 
 
@@ -181,21 +260,19 @@ class InteractionsRecorded(BaseModel):
     users_created: int = Field(ge=0)
 
 
-class EntityLink(BaseModel):
+class EntityLink(RequestBody):
     entity_id: NodeId = Field(description="An existing KG entity.")
     relation: RelationType = Field(
         description="A KG relationship type already in the graph, e.g. DIRECTED_BY."
     )
 
 
-class NewItem(BaseModel):
+class NewItem(RequestBody):
     item_id: NodeId
-    title: Annotated[str, StringConstraints(min_length=1, max_length=500)]
-    text: Annotated[str, StringConstraints(max_length=10_000)] | None = None
+    title: Title
+    text: Text | None = None
     year: int | None = Field(default=None, ge=0, le=3000)
-    genres: list[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
-        default_factory=list, max_length=20
-    )
+    genres: list[Name] = Field(default_factory=list, max_length=20)
     links: list[EntityLink] = Field(default_factory=list, max_length=100)
 
 

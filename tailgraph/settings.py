@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     device: str | None = None  # torch device; default cuda when available else cpu
     models: str = ""  # A/B models as "name=dir,name=dir"; empty: one model, <artefacts_dir>/current
     default_model: str | None = None  # model name serving requests that name none; default first
+    max_body_bytes: int = 1_000_000  # request bodies larger than this are refused with 413
     # user properties /explore shows (e.g. ["age", "occupation"]); none by default: personal data
     explore_user_attributes: list[str] = []
 

@@ -19,4 +19,6 @@ AUTH_ERRORS: dict[int | str, dict] = {
 BODY_ERRORS: dict[int | str, dict] = {
     **AUTH_ERRORS,
     400: {"model": ErrorBody, "description": "The body is not parseable JSON"},
+    413: {"model": ErrorBody, "description": "The body is over the size limit"},
+    422: {"model": ErrorBody, "description": "Invalid body (errors lists the fields)"},
 }

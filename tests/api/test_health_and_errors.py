@@ -161,3 +161,149 @@ def test_explanation_errors(client: TestClient) -> None:
     response = client.get("/users/u1/recommendations/nope/explanation")
     assert response.status_code == 404
     assert response.json() == {"detail": "item 'nope' not found"}
+
+
+# -- hostile input: every bad request is a 4xx in the one error shape -------------------------
+
+JSON = {"content-type": "application/json"}
+
+
+def _interaction(**fields: str) -> str:
+    """An /interactions body with raw JSON values spliced in (non-finite numbers, escapes)."""
+    values = {"user_id": '"u1"', "item_id": '"i1"', **fields}
+    inner = ", ".join(f'"{key}": {value}' for key, value in values.items())
+    return '{"interactions": [{' + inner + "}]}"
+
+
+def _assert_error_shape(response, status: int) -> dict:
+    assert response.status_code == status, response.text[:500]
+    body = response.json()
+    assert isinstance(body["detail"], str) and body["detail"]
+    assert set(body) <= {"detail", "errors"}
+    for error in body.get("errors") or []:
+        assert set(error) == {"loc", "msg", "type"}
+    assert response.headers.get("x-model-version") == "test-1"
+    return body
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/interactions", _interaction(rating="1e400")),
+        ("/interactions", _interaction(rating="NaN")),
+        ("/interactions", _interaction(rating="-Infinity")),
+        ("/interactions", _interaction(ts="Infinity")),
+        ("/recommendations", '{"item_ids": ["i1"], "tail_weight": NaN}'),
+        ("/recommendations", '{"item_ids": ["i1"], "k": 1e400}'),
+    ],
+)
+def test_non_finite_numbers_are_422(client: TestClient, path: str, body: str) -> None:
+    response = client.post(path, content=body, headers=JSON)
+    errors = _assert_error_shape(response, 422)["errors"]
+    assert errors and errors[0]["loc"][0] == "body"
+
+
+@pytest.mark.parametrize(
+    ("body", "what"),
+    [
+        (_interaction(user_id='"\\ud800"'), "surrogate"),
+        (_interaction(user_id='"a\\udfffb"'), "surrogate"),
+        (_interaction(user_id='"u\\u0000x"'), "control character"),
+        (_interaction(item_id='"i\\u0001"'), "control character"),
+        (_interaction(user_id='"' + "u" * 600 + '"'), "at most 512"),
+    ],
+)
+def test_ids_the_store_cannot_take_are_422(
+    client: TestClient, graph: FalkorDBStore, body: str, what: str
+) -> None:
+    from tailgraph.graph.ingest import counts
+
+    before = counts(graph)
+    response = client.post("/interactions", content=body, headers=JSON)
+    assert what in _assert_error_shape(response, 422)["detail"]
+    assert "Invalid input" not in response.text  # no store parser message leaks
+    assert counts(graph) == before
+
+
+def test_surrogates_anywhere_in_a_body_are_422(client: TestClient) -> None:
+    body = '{"item_ids": ["i1"], "interests": ["x\\ud83d"]}'
+    _assert_error_shape(client.post("/recommendations", content=body, headers=JSON), 422)
+
+
+def test_malformed_json_is_400(client: TestClient) -> None:
+    response = client.post("/interactions", content='{"interactions": [', headers=JSON)
+    body = _assert_error_shape(response, 400)
+    assert body["detail"] == "The request body is not valid JSON."
+
+
+def test_validation_errors_are_one_sentence_and_bounded(client: TestClient) -> None:
+    """1,000 invalid rows: at most 20 listed, none echoing its value."""
+    rows = [{"user_id": "u1", "item_id": "i1", "rating": "x" * 900} for _ in range(1000)]
+    response = client.post("/interactions", json={"interactions": rows})
+    body = _assert_error_shape(response, 422)
+    assert body["detail"].startswith("Invalid request: body.interactions.0.rating:")
+    assert "999 more" in body["detail"]
+    assert len(body["errors"]) == 20
+    assert len(response.content) < 5_000
+    assert "xxxx" not in response.text
+
+
+def test_an_empty_profile_is_one_sentence(client: TestClient) -> None:
+    body = _assert_error_shape(client.post("/recommendations", json={}), 422)
+    assert "errors" not in body or body["errors"] is None
+
+
+def test_bodies_over_the_limit_are_413_before_parsing(
+    settings: Settings, graph: FalkorDBStore, embeddings: LearnedEmbeddings
+) -> None:
+    small = settings.model_copy(update={"max_body_bytes": 10_000})
+    with TestClient(create_app(small, store=graph, embeddings=embeddings)) as client:
+        big = '{"interactions": [' + ",".join(['{"user_id": "u1", "item_id": "i1"}'] * 400) + "]}"
+        response = client.post("/interactions", content=big, headers=JSON)
+        assert "10,000 bytes" in _assert_error_shape(response, 413)["detail"]
+
+        def chunks():  # no Content-Length: counted as it arrives
+            for _ in range(50):
+                yield b" " * 1000
+
+        response = client.post("/interactions", content=chunks(), headers=JSON)
+        _assert_error_shape(response, 413)
+        ok = client.post(
+            "/interactions", json={"interactions": [{"user_id": "u1", "item_id": "i1"}]}
+        )
+        assert ok.status_code == 201
+
+
+def test_the_default_limit_is_one_megabyte(client: TestClient) -> None:
+    body = '{"item_ids": ["i1"], "pad": "' + "p" * 1_100_000 + '"}'
+    _assert_error_shape(client.post("/recommendations", content=body, headers=JSON), 413)
+
+
+def test_an_unexpected_error_is_a_plain_500_with_the_model_version(
+    settings: Settings, graph: FalkorDBStore, embeddings: LearnedEmbeddings
+) -> None:
+    app = create_app(settings, store=graph, embeddings=embeddings)
+
+    def boom() -> None:
+        raise RuntimeError("secret internal detail")
+
+    app.add_api_route("/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        client.get("/ready")  # loads the model
+        response = client.get("/boom")
+        assert response.status_code == 500
+        assert response.json() == {"detail": "Internal server error."}
+        assert response.headers.get("x-model-version") == "test-1"
+        assert "secret" not in response.text
+
+
+def test_metrics_labels_stay_bounded(client: TestClient) -> None:
+    """Made-up methods and unknown paths fold into `other` and `unmatched`."""
+    for n in range(40):
+        client.request(f"X{n}METHOD", "/health")
+        client.get(f"/no/such/route/{n}")
+    text = client.get("/metrics").text
+    lines = [line for line in text.splitlines() if line.startswith("tailgraph_http_requests_total")]
+    assert not any("X1METHOD" in line or "/no/such" in line for line in lines)
+    assert any('method="other"' in line for line in lines)
+    assert len(lines) < 10
