@@ -62,7 +62,7 @@ test: lint contracts assets browser neo4j-launcher $(LINT)/node_modules/.package
 	$(BIN)/pytest
 
 test-all: $(STAMP) assets browser neo4j-launcher $(LINT)/node_modules/.package-lock.json
-	$(BIN)/pytest -m 'not neo4j and not gpu'
+	$(BIN)/pytest -m 'not gpu'
 
 # The recorded ml-100k quality report (bench/README.md): our splits exported, RecBole's
 # LightGCN/KGAT/KGIN trained on each (own venv), then every model and peer in one table.
