@@ -52,6 +52,7 @@ def make_console(stderr: bool = False) -> Console:
         highlight=False,
         width=None if terminal else 160,
         no_color=not terminal,
+        soft_wrap=not terminal,  # a log keeps long lines whole
         emoji=False,
     )
 

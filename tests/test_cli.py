@@ -167,6 +167,19 @@ def test_train_accepts_the_bprmf_alias(env: dict[str, str], tmp_path: Path) -> N
     assert (artefacts / "current" / "model.pt").is_file()
 
 
+def test_train_tailgnn_explains_its_stages_and_what_it_kept(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    invoke(env, "ingest", "--synthetic-users", "60", "--seed", "2", graph="train")
+    variables = {**env, "TAILGRAPH_ARTEFACTS_DIR": str(tmp_path / "artefacts")}
+    output = invoke(variables, "train", "--epochs", "2", "--recommend-k", "0", graph="train")
+    assert "stage collaborative: LightGCN on the training interactions" in output
+    assert "stage content: the text + KG tower" in output
+    assert re.search(r"kept: both towers mixed with content weight λ=[\d.]+", output), output
+    assert "\x1b[" not in output, "colour codes in non-terminal output"
+    assert re.search(r"tailgnn\s+0\.\d{4}\s+0\.\d{4}", output)
+
+
 # -- cypher ----------------------------------------------------------------------------------------
 def test_cypher_list_shows_the_library_one_line_each(env: dict[str, str]) -> None:
     from tailgraph import cypher
@@ -235,3 +248,34 @@ def test_global_data_dir(
     result = runner.invoke(app, ["--data-dir", str(tmp_path / "d"), "db", "status"], env=variables)
     assert result.exit_code == 0, result.output
     assert f"directory {tmp_path / 'd' / 'falkordb'}" in result.output
+
+
+# -- console output --------------------------------------------------------------------------------
+def test_train_progress_on_a_terminal_and_in_a_log() -> None:
+    import io
+
+    from rich.console import Console
+
+    from tailgraph.console import TrainProgress
+
+    messages = ["export done", "stage collaborative", "epoch 5 loss 0.5 valid ndcg@20 0.2"]
+    messages += ["epoch 10 loss 0.4 valid ndcg@20 0.25", "stage content"]
+    messages += ["epoch 5 loss 0.3 valid ndcg@20 0.1"]
+    log = io.StringIO()
+    with TrainProgress(Console(file=log, soft_wrap=True), 20, label="tailgnn") as progress:
+        for message in messages:
+            progress(message)
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "export done"
+    assert lines[1].startswith("stage collaborative: LightGCN")
+    assert "collaborative epoch  10  loss 0.4000  valid ndcg@20 0.2500 (best 0.2500)" in lines[3]
+    assert lines[5].strip().startswith("content epoch   5") and "(best 0.1000)" in lines[5]
+
+    screen = io.StringIO()
+    terminal = Console(file=screen, width=160, force_terminal=True)
+    with TrainProgress(terminal, 20, label="tailgnn") as progress:
+        for message in messages:
+            progress(message)
+    drawn = screen.getvalue()
+    assert "tailgnn collaborative" in drawn and "10/10" in drawn  # stopped early: shown as done
+    assert "ETA" in drawn and "s/epoch" in drawn
