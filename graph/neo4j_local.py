@@ -165,7 +165,8 @@ class LocalNeo4j:
         if not self.launcher.is_file():
             raise ConfigurationError(
                 f"the local Neo4j launcher is not built: {self.launcher} is missing; "
-                "run `make neo4j-launcher` (needs Java 17+ and Maven)"
+                "run `make neo4j-launcher` (needs Java 17+ and Maven), or set "
+                "TAILGRAPH_NEO4J_URI to an existing server"
             )
         java = java_executable()
         self._make_directory()

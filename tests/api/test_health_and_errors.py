@@ -56,7 +56,11 @@ def test_model_saved_after_start_is_picked_up(
 def test_unreachable_store_is_503_with_retry_after(
     settings: Settings, embeddings: LearnedEmbeddings
 ) -> None:
-    broken = settings.model_copy(update={"store": "neo4j", "neo4j_uri": None})
+    # No URI and no launcher built at that path: the local Neo4j cannot be started.
+    absent = settings.data_dir / "no-launcher.jar"
+    broken = settings.model_copy(
+        update={"store": "neo4j", "neo4j_uri": None, "neo4j_launcher": absent}
+    )
     with TestClient(create_app(broken, embeddings=embeddings)) as client:
         assert client.get("/health").status_code == 200
         ready = client.get("/ready")

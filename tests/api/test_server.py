@@ -27,7 +27,7 @@ def _free_port() -> int:
 @pytest.fixture
 def server_url(
     tmp_path: Path,
-    falkordb_server: EmbeddedFalkorDB,
+    request: pytest.FixtureRequest,
     graph: FalkorDBStore,
     embeddings: LearnedEmbeddings,
 ) -> Iterator[str]:
@@ -35,13 +35,24 @@ def server_url(
     save_embeddings(tmp_path / "artefacts" / "current", embeddings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAILGRAPH_")}
     env.update(
-        TAILGRAPH_STORE="falkordb",
-        TAILGRAPH_FALKORDB_DIR=str(falkordb_server.directory),
-        TAILGRAPH_FALKORDB_PASSWORD=falkordb_server.password,
-        TAILGRAPH_GRAPH_NAME=graph.graph_name,
         TAILGRAPH_ARTEFACTS_DIR=str(tmp_path / "artefacts"),
         TAILGRAPH_DATA_DIR=str(tmp_path / "data"),
     )
+    if graph.dialect.name == "neo4j":  # the same graph on the local Neo4j, reached by its URI
+        neo4j_server = request.getfixturevalue("neo4j_server")
+        env.update(
+            TAILGRAPH_STORE="neo4j",
+            TAILGRAPH_NEO4J_URI=neo4j_server.uri,
+            TAILGRAPH_NEO4J_PASSWORD=neo4j_server.password,
+        )
+    else:
+        falkordb_server: EmbeddedFalkorDB = request.getfixturevalue("falkordb_server")
+        env.update(
+            TAILGRAPH_STORE="falkordb",
+            TAILGRAPH_FALKORDB_DIR=str(falkordb_server.directory),
+            TAILGRAPH_FALKORDB_PASSWORD=falkordb_server.password,
+            TAILGRAPH_GRAPH_NAME=graph.graph_name,
+        )
     port = _free_port()
     log = (tmp_path / "uvicorn.log").open("w")
     command = [sys.executable, "-m", "uvicorn", "--factory", "tailgraph.api.app:create_app"]
