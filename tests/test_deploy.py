@@ -122,6 +122,18 @@ def test_neo4j_service(compose: dict[str, Any]) -> None:
     assert {"/data", "/logs"} <= set(named_mounts(compose, "neo4j"))
 
 
+def test_compose_runs_the_neo4j_version_the_local_launcher_embeds(compose: dict[str, Any]) -> None:
+    """Production (docker compose) and tests/CI (neo4j-launcher) run one Neo4j version."""
+    import xml.etree.ElementTree as ET
+
+    pom = ET.parse(ROOT / "neo4j-launcher/pom.xml").getroot()
+    namespace = {"m": "http://maven.apache.org/POM/4.0.0"}
+    launcher = pom.find("m:properties/m:neo4j.version", namespace)
+    assert launcher is not None and re.fullmatch(r"5\.26\.\d+", launcher.text or "")
+    tag = compose["services"]["neo4j"]["image"].split(":")[1]
+    assert tag == f"{launcher.text}-community", "docker-compose and neo4j-launcher differ"
+
+
 def test_neo4j_healthcheck_checks_the_database(compose: dict[str, Any]) -> None:
     check = compose["services"]["neo4j"]["healthcheck"]
     test = check["test"]
