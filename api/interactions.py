@@ -11,6 +11,7 @@ fold interactions newer than the model into the user's vector (see :mod:`tailgra
 from __future__ import annotations
 
 import time
+import uuid
 
 from tailgraph.api.candidates import item_titles
 from tailgraph.api.schemas import InteractionBatch, InteractionsRecorded
@@ -19,29 +20,44 @@ from tailgraph.graph.store import GraphStore, run_query
 
 
 def record_interactions(store: GraphStore, batch: InteractionBatch) -> InteractionsRecorded:
-    """MERGE the batch into the graph; NotFoundError (nothing written) if an item is missing."""
+    """MERGE the batch into the graph; NotFoundError (nothing written) if an item is missing.
+
+    Rows repeating a (user, item) pair of the same batch collapse into the last of them (one
+    relationship either way) and are reported as ``duplicates``; ``created`` and ``updated``
+    say what the store actually did, so a retried post reports its pairs as updated.
+    """
     items = list(dict.fromkeys(i.item_id for i in batch.interactions))
     known = item_titles(store, items)
     missing = [item_id for item_id in items if item_id not in known]
     if missing:
         raise NotFoundError(f"items not found: {', '.join(repr(m) for m in missing[:10])}")
-    users = list(dict.fromkeys(i.user_id for i in batch.interactions))
-    rows = run_query(store, "user_ids_existing", {"user_ids": users}, read_only=True)
-    existing = {row["user_id"] for row in rows}
     now = time.time()
-    batch_rows = [
-        {
+    pairs: dict[tuple[str, str], dict] = {}
+    for i in batch.interactions:
+        pairs.pop((i.user_id, i.item_id), None)  # the last post of a pair wins, in its place
+        pairs[(i.user_id, i.item_id)] = {
             "user": i.user_id,
             "item": i.item_id,
             "rating": i.rating,
             "ts": i.ts if i.ts is not None else now,
         }
-        for i in batch.interactions
-    ]
-    result = run_query(store, "user_record_interactions", {"rows": batch_rows, "recorded": now})
+    rows = list(pairs.values())
+    parameters = {
+        "users": sorted({row["user"] for row in rows}),
+        "rows": rows,
+        "recorded": now,
+        "token": uuid.uuid4().hex,
+    }
+    result = run_query(store, "user_record_interactions", parameters)
+    row = result[0] if result else {}
+    written = int(row.get("written") or 0)
+    created = int(row.get("created") or 0)
     return InteractionsRecorded(
-        written=int(result[0]["written"]) if result else 0,
-        users_created=len([u for u in users if u not in existing]),
+        written=written,
+        created=created,
+        updated=written - created,
+        duplicates=len(batch.interactions) - len(rows),
+        users_created=int(row.get("users_created") or 0),
     )
 
 

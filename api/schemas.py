@@ -257,7 +257,12 @@ class InteractionBatch(RequestBody):
 
 class InteractionsRecorded(BaseModel):
     written: int = Field(ge=0, description="INTERACTED relationships created or updated.")
-    users_created: int = Field(ge=0)
+    created: int = Field(ge=0, description="Of those, relationships that did not exist before.")
+    updated: int = Field(ge=0, description="Of those, existing relationships (re)written.")
+    duplicates: int = Field(
+        ge=0, description="Rows repeating a (user, item) pair earlier in the batch (not written)."
+    )
+    users_created: int = Field(ge=0, description="Users that did not exist before.")
 
 
 class EntityLink(RequestBody):

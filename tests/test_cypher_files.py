@@ -61,6 +61,8 @@ SAMPLES: dict[str, object] = {
     "text_embedding": [0.25, 0.5, 0.75],
     "text_hash": "abc",
     "rows": [],
+    "users": [],
+    "token": "t-test",
 }
 # Where one name means different things in different files.
 OVERRIDES: dict[str, dict[str, object]] = {

@@ -18,6 +18,12 @@ from .conftest import ITEM_VECTORS, make_embeddings
 COUNT = "MATCH (n) OPTIONAL MATCH (n)-[r]->() RETURN count(DISTINCT n) AS n, count(r) AS r"
 
 
+def _constraints(graph: FalkorDBStore) -> None:
+    """The unique-id constraints ingest creates (Neo4j relies on them under concurrency)."""
+    for label in ("User", "Item", "Entity"):
+        graph.ensure_unique_id(label)
+
+
 def _recs(client: TestClient, user_id: str, **params: object) -> dict:
     response = client.get(f"/users/{user_id}/recommendations", params=params)
     assert response.status_code == 200, response.text
@@ -35,7 +41,13 @@ def test_interactions_create_users_and_edges(client: TestClient, graph: FalkorDB
         },
     )
     assert response.status_code == 201, response.text
-    assert response.json() == {"written": 2, "users_created": 1}
+    assert response.json() == {
+        "written": 2,
+        "created": 2,
+        "updated": 0,
+        "duplicates": 0,
+        "users_created": 1,
+    }
     rows = graph.run(
         "MATCH (u:User)-[r:INTERACTED]->(i:Item) WHERE u.id IN ['newcomer', 'u2'] "
         "RETURN u.id AS u, i.id AS i, r.rating AS rating, r.ts AS ts, r.recorded AS recorded "
@@ -105,6 +117,8 @@ def test_invalid_interactions_are_422(client: TestClient, body: dict) -> None:
 def test_no_interaction_lost_under_concurrent_posts(
     client: TestClient, graph: FalkorDBStore
 ) -> None:
+    _constraints(graph)
+
     def post(thread: int) -> list[int]:
         codes = []
         for n in range(25):
@@ -132,6 +146,53 @@ def test_no_interaction_lost_under_concurrent_posts(
     # per thread: 1 own edge + 24 one-edge users; 'shared' gets one edge, merged 8 times.
     assert edges == [{"edges": 8 * 25 + 1, "users": 8 * 25 + 1}]
     assert graph.run("MATCH (u:User {id: 'shared'}) RETURN count(u) AS n") == [{"n": 1}]
+
+
+def test_repeated_pairs_are_reported_as_duplicates_not_written(
+    client: TestClient, graph: FalkorDBStore
+) -> None:
+    """1,000 copies of one pair: one relationship, and the answer says so."""
+    rows = [{"user_id": "copycat", "item_id": "i2", "ts": n} for n in range(1000)]
+    response = client.post("/interactions", json={"interactions": rows})
+    assert response.status_code == 201
+    assert response.json() == {
+        "written": 1,
+        "created": 1,
+        "updated": 0,
+        "duplicates": 999,
+        "users_created": 1,
+    }
+    stored = graph.run("MATCH (:User {id: 'copycat'})-[r:INTERACTED]->() RETURN r.ts AS ts")
+    assert stored == [{"ts": 999.0}]  # the last copy wins
+    again = client.post("/interactions", json={"interactions": rows[:1]}).json()
+    assert (again["created"], again["updated"], again["users_created"]) == (0, 1, 0)
+
+
+def test_concurrent_retries_are_exactly_once_and_counted_once(
+    client: TestClient, graph: FalkorDBStore
+) -> None:
+    """Eight clients retrying the same batch at once: one relationship per pair, created once
+    in total, and one new user counted once (not eight times)."""
+    _constraints(graph)
+    batch = {
+        "interactions": [
+            {"user_id": "racer", "item_id": "i1", "rating": 4},
+            {"user_id": "racer", "item_id": "i2", "rating": 3},
+        ]
+    }
+
+    def post(_: int) -> dict:
+        response = client.post("/interactions", json=batch)
+        assert response.status_code == 201
+        return response.json()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(post, range(8)))
+    assert sum(a["created"] for a in answers) == 2
+    assert sum(a["users_created"] for a in answers) == 1
+    assert sum(a["updated"] for a in answers) == 2 * 8 - 2
+    edges = graph.run("MATCH (:User {id: 'racer'})-[r:INTERACTED]->() RETURN count(r) AS n")
+    assert edges == [{"n": 2}]
 
 
 def test_delete_user_removes_user_and_interactions(
