@@ -516,6 +516,11 @@ def cypher_run(
             rows = _store(settings).run(query, params, read_only=not write)
     except TailGraphError as e:
         message = str(e)
+        if "empty key" in message:  # FalkorDB's read-only query on a graph never written
+            message = (
+                f"graph {settings.graph_name!r} holds no data yet in {settings.store}: "
+                "run `tailgraph ingest` first"
+            )
         if query is not None and not write and "read-only" in message.lower():
             message += " (add --write to let an ad-hoc query change the graph)"
         _fail(message)
