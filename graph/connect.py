@@ -46,7 +46,10 @@ def _open_neo4j(settings: Settings, *, start: bool) -> Neo4jStore:
         uri, user, password = status.uri, local.user, local.password
     # Notifications (unknown labels on an empty graph, ...) are advice, not errors: keep logs quiet.
     driver = neo4j.GraphDatabase.driver(
-        uri, auth=(user, password), notifications_min_severity="OFF"
+        uri,
+        auth=(user, password),
+        notifications_min_severity="OFF",
+        max_transaction_retry_time=settings.neo4j_retry_seconds,
     )
     return Neo4jStore(driver, database=settings.neo4j_database)
 

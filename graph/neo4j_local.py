@@ -13,6 +13,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -181,7 +182,7 @@ class LocalNeo4j:
             "-jar",
             str(self.launcher),
             str(self.directory),
-            str(self.port),
+            str(self._bolt_port()),
             str(password_file),
             str(self.pagecache_mb),
         ]
@@ -233,6 +234,22 @@ class LocalNeo4j:
     def _make_directory(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         os.chmod(self.directory, 0o700)
+
+    def _bolt_port(self) -> int:
+        """The configured port, else the one this directory used before, else a free one, kept
+        in ``<directory>/port`` so a restarted server answers where drivers already point."""
+        if self.port:
+            return self.port
+        remembered = self.directory / "port"
+        try:
+            return int(remembered.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            pass
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        remembered.write_text(f"{port}\n")
+        return port
 
     def _secret(self) -> Path:
         """A 0600 file holding a configured password, for the launcher to read."""

@@ -45,13 +45,14 @@ class Settings(BaseSettings):
     neo4j_user: str = "neo4j"
     neo4j_password: SecretStr | None = None  # local Neo4j default: generated, kept in its dir
     neo4j_database: str = "neo4j"
-
-    # Text encoder
     neo4j_dir: Path | None = None  # local Neo4j directory; default <data_dir>/neo4j
-    neo4j_port: int = 0  # local Neo4j Bolt port on 127.0.0.1; 0: a free port
+    neo4j_port: int = 0  # local Neo4j Bolt port on 127.0.0.1; 0: a free one, kept for restarts
+    neo4j_retry_seconds: float = 5.0  # driver retries before a request fails (503), any server
     neo4j_launcher: Path | None = None  # launcher jar; default neo4j-launcher/target in the repo
     neo4j_heap_mb: int = 1024  # local Neo4j JVM heap
     neo4j_pagecache_mb: int = 512  # local Neo4j page cache
+
+    # Text encoder
     encoder_path: str = Field(default_factory=_default_encoder_path)  # local BERT directory
     encoder_batch_size: int = 64
     encoder_max_length: int = 128
@@ -81,6 +82,10 @@ class Settings(BaseSettings):
         return self.falkordb_dir or self.data_dir / "falkordb"
 
     @property
+    def neo4j_path(self) -> Path:
+        return self.neo4j_dir or self.data_dir / "neo4j"
+
+    @property
     def datasets_dir(self) -> Path:
         return self.data_dir / "datasets"
 
@@ -92,7 +97,3 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Read settings fresh from the environment (call in factories, never at import time)."""
     return Settings()
-    @property
-    def neo4j_path(self) -> Path:
-        return self.neo4j_dir or self.data_dir / "neo4j"
-
