@@ -116,6 +116,7 @@ def held_out_hits(
     return {
         "hit_rate@10": float(hits_arr.mean()),
         "queries": len(hits),
+        "queries_by_decile": [int((dec == d).sum()) for d in range(10)],
         "by_query_decile": [
             float(hits_arr[dec == d].mean()) if (dec == d).any() else None for d in range(10)
         ],
