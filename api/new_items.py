@@ -11,6 +11,10 @@ until retraining (``none``). The requesting model's vector is also written as th
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
+import uuid
 from collections import defaultdict
 
 import numpy as np
@@ -22,7 +26,7 @@ from tailgraph.api.scoring import Scorer
 from tailgraph.api.text_index import TextIndex
 from tailgraph.encoders.cache import text_hash
 from tailgraph.encoders.text import item_text
-from tailgraph.errors import ConflictError, DataValidationError
+from tailgraph.errors import ConflictError, DataValidationError, NotFoundError
 from tailgraph.gnn.transfer import entity_weights, transfer
 from tailgraph.graph.dialect import check_identifier
 from tailgraph.graph.records import NON_KG_TYPES
@@ -109,6 +113,22 @@ def inductive_vector(
     return vector, kinds[(bool(by_text[best].max() > 0), bool(by_kg[best].max() > 0))], text_ids
 
 
+_ITEM_LOCKS: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
+_ITEM_LOCKS_GUARD = threading.Lock()
+
+
+def _item_lock(item_id: str) -> threading.Lock:
+    """One lock per item id in this process: concurrent writes of one item run in turn."""
+    with _ITEM_LOCKS_GUARD:
+        return _ITEM_LOCKS[item_id]
+
+
+def payload_hash(body: NewItem) -> str:
+    """What identifies a request body: a retry of the same body has the same hash."""
+    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def add_item(
     store: GraphStore,
     scorer: Scorer,
@@ -116,10 +136,28 @@ def add_item(
     texts: TextIndex,
     body: NewItem,
     limits: ExpansionLimits,
-) -> ItemCreated:
-    """Validate, write the item and its links, embed it for every loaded model."""
-    if cand.item_titles(store, [body.item_id]):
-        raise ConflictError(f"item {body.item_id!r} already exists")
+) -> tuple[ItemCreated, bool]:
+    """Validate, compute every vector, then write the item and its links; (answer, created).
+
+    Reads come first, so a failure there writes nothing; the item node (properties, text and
+    learned vectors) is one statement, its links follow, and a failure after the node exists
+    deletes it again before the error is raised. The same body posted again is answered as
+    the first time (``created`` False) and finishes a write an earlier call left pending; a
+    different body for an existing id is a ConflictError.
+    """
+    with _item_lock(body.item_id):
+        return _add_item(store, scorer, others, texts, body, limits)
+
+
+def _add_item(
+    store: GraphStore,
+    scorer: Scorer,
+    others: list[Scorer],
+    texts: TextIndex,
+    body: NewItem,
+    limits: ExpansionLimits,
+) -> tuple[ItemCreated, bool]:
+    digest = payload_hash(body)
     allowed = kg_relation_types(store)
     by_type: dict[str, list[str]] = defaultdict(list)
     for link in body.links:
@@ -148,7 +186,21 @@ def add_item(
     text = item_text(props) or body.title
     text_vector = texts.encode([text])[0]
     model_id = getattr(texts.encoder, "model_id", "")
-    run_query(
+    vector, kind, text_ids = inductive_vector(
+        store, scorer, texts, body.item_id, text_vector, entity_ids, limits
+    )
+    extras: dict[int, np.ndarray] = {}
+    for n, other in enumerate(others):
+        if other is scorer or other.has_item(body.item_id):
+            continue
+        extra, _, _ = inductive_vector(
+            store, other, texts, body.item_id, text_vector, entity_ids, limits
+        )
+        if extra is not None:
+            extras[n] = extra
+
+    token = uuid.uuid4().hex
+    rows = run_query(
         store,
         "item_create",
         {
@@ -156,8 +208,52 @@ def add_item(
             "props": props,
             "text_embedding": [float(x) for x in text_vector],
             "text_hash": text_hash(model_id, text),
+            "payload_hash": digest,
+            "token": token,
+            "embedding": None if vector is None else [float(x) for x in vector],
         },
     )
+    state = rows[0]
+    created = bool(state["created"])
+    if not created and state["payload_hash"] != digest:
+        raise ConflictError(f"item {body.item_id!r} already exists with different content")
+    if created or state["pending"]:  # ours, or a same-body write an earlier call left unfinished
+        try:
+            written = _write_links(store, body.item_id, by_type, entity_ids, allowed)
+        except BaseException:
+            if created:
+                _delete_quietly(store, body.item_id)
+            raise
+        if not created and vector is not None:  # the node may predate this vector
+            write_embeddings(store, "Item", [body.item_id], vector[None])
+    else:
+        written = _count_links(store, body.item_id)
+
+    if vector is not None and not scorer.has_item(body.item_id):
+        scorer.add_item(body.item_id, vector)
+    for n, extra in extras.items():
+        if not others[n].has_item(body.item_id):
+            others[n].add_item(body.item_id, extra)
+    texts.add(store, body.item_id, text_vector)
+    answer = ItemCreated(
+        item_id=body.item_id,
+        links=written,
+        model=scorer.model_name,
+        version=scorer.version,
+        embedding=kind,
+        text_neighbours=text_ids,
+    )
+    return answer, created
+
+
+def _write_links(
+    store: GraphStore,
+    item_id: str,
+    by_type: dict[str, list[str]],
+    entity_ids: list[str],
+    allowed: frozenset[str],
+) -> int:
+    """MERGE the item's KG links (idempotent), refresh the entities' counts, mark it done."""
     written = 0
     for rel_type, ids in by_type.items():
         name_rows = run_query(
@@ -167,7 +263,7 @@ def add_item(
             store,
             "item_link_entities",
             {
-                "item_id": body.item_id,
+                "item_id": item_id,
                 "entity_ids": list(dict.fromkeys(ids)),
                 "relation": name_rows[0]["relation"] if name_rows else None,
             },
@@ -177,27 +273,60 @@ def add_item(
         written += int(result[0]["written"]) if result else 0
     if entity_ids:  # the linked entities now link one more item
         run_query(store, "entity_item_counts_of", {"entity_ids": entity_ids})
+    run_query(store, "item_complete", {"item_id": item_id})
+    return written
 
-    vector, kind, text_ids = inductive_vector(
-        store, scorer, texts, body.item_id, text_vector, entity_ids, limits
-    )
-    if vector is not None:
-        scorer.add_item(body.item_id, vector)
-        write_embeddings(store, "Item", [body.item_id], vector[None])
-    for other in others:
-        if other is scorer or other.has_item(body.item_id):
-            continue
-        extra, _, _ = inductive_vector(
-            store, other, texts, body.item_id, text_vector, entity_ids, limits
+
+def _count_links(store: GraphStore, item_id: str) -> int:
+    rows = run_query(store, "item_entity_links", {"item_ids": [item_id]}, read_only=True)
+    return len(rows)
+
+
+def _delete_quietly(store: GraphStore, item_id: str) -> None:
+    """Undo a half-written item; if the store is gone too, the next call replaces it."""
+    try:
+        delete_item_node(store, item_id)
+    except Exception:  # the original error is the one to report
+        pass
+
+
+def delete_item_node(store: GraphStore, item_id: str) -> bool:
+    """Delete the item and its relationships from the store, refreshing its entities' counts;
+    False when there is no such item."""
+    rows = run_query(store, "item_delete", {"item_id": item_id})
+    if not rows:
+        return False
+    entity_ids = [str(e) for e in rows[0]["entity_ids"] or []]
+    if entity_ids:
+        run_query(store, "entity_item_counts_of", {"entity_ids": entity_ids})
+    return True
+
+
+def delete_item(store: GraphStore, scorers: list[Scorer], item_id: str) -> None:
+    """``DELETE /items/{id}``: the item leaves the store and every loaded model at once."""
+    with _item_lock(item_id):
+        if not delete_item_node(store, item_id):
+            raise NotFoundError(f"item {item_id!r} not found")
+        for scorer in scorers:
+            forget_item(scorer, item_id)
+
+
+def forget_item(scorer: Scorer, item_id: str) -> None:
+    """Drop an item's row from a loaded model's catalogue (copy-on-write, like add_item)."""
+    # Reaches into Scorer's catalogue: Scorer (api/scoring.py) has add_item but no removal.
+    with scorer._write_lock:
+        old = scorer._catalogue
+        row = old.index.get(item_id)
+        if row is None:
+            return
+        keep = np.array([r for r in range(len(old.item_ids)) if r != row], dtype=np.int64)
+        ids = tuple(old.item_ids[r] for r in keep)
+        scorer._catalogue = type(old)(
+            item_ids=ids,
+            index={item: n for n, item in enumerate(ids)},
+            item=old.item[keep],
+            unit=old.unit[keep],
+            popularity=old.popularity[keep],
+            penalty=old.penalty[keep],
+            tail=old.tail[keep],
         )
-        if extra is not None:
-            other.add_item(body.item_id, extra)
-    texts.add(store, body.item_id, text_vector)
-    return ItemCreated(
-        item_id=body.item_id,
-        links=written,
-        model=scorer.model_name,
-        version=scorer.version,
-        embedding=kind,
-        text_neighbours=text_ids,
-    )

@@ -63,6 +63,8 @@ SAMPLES: dict[str, object] = {
     "rows": [],
     "users": [],
     "token": "t-test",
+    "payload_hash": "p-test",
+    "embedding": None,
 }
 # Where one name means different things in different files.
 OVERRIDES: dict[str, dict[str, object]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from tailgraph.api import new_items, recommender
 from tailgraph.api.auth import AUTHENTICATED
@@ -38,15 +38,48 @@ def similar(
     "",
     status_code=201,
     summary="Add an item with KG links; it gets an inductive vector and is recommendable at once",
+    description=(
+        "Idempotent: the same body posted again (a retry) answers 200 with the same item, and "
+        "finishes a write an earlier call left incomplete; a different body for an existing id "
+        "is 409. On any failure nothing of the item is left behind."
+    ),
     responses={
         **BODY_ERRORS,
+        200: {"model": ItemCreated, "description": "The same item was already added (a retry)"},
         404: {"model": ErrorBody, "description": "A linked entity (or the model) is unknown"},
-        409: {"model": ErrorBody, "description": "An item with this id exists"},
+        409: {"model": ErrorBody, "description": "An item with this id and other content exists"},
         422: {"model": ErrorBody, "description": "Invalid body or unknown relationship type"},
         503: {"model": ErrorBody, "description": "Store unreachable, no model or no encoder"},
     },
 )
 def create_item(
-    body: NewItem, state: StateDep, store: StoreDep, scorer: ScorerDep, limits: LimitsDep
+    body: NewItem,
+    response: Response,
+    state: StateDep,
+    store: StoreDep,
+    scorer: ScorerDep,
+    limits: LimitsDep,
 ) -> ItemCreated:
-    return new_items.add_item(store, scorer, state.models.all_loaded(), state.texts, body, limits)
+    answer, created = new_items.add_item(
+        store, scorer, state.models.all_loaded(), state.texts, body, limits
+    )
+    if not created:
+        response.status_code = 200
+    return answer
+
+
+@router.delete(
+    "/{item_id:path}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete an item with its interactions and KG links, from the store and every "
+    "loaded model",
+    responses={
+        **AUTH_ERRORS,
+        404: {"model": ErrorBody, "description": "Unknown item"},
+        503: {"model": ErrorBody, "description": "Store unreachable"},
+    },
+)
+def delete_item(item_id: ItemId, state: StateDep, store: StoreDep) -> Response:
+    new_items.delete_item(store, state.models.all_loaded(), item_id)
+    return Response(status_code=204)

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from tailgraph.api.app import create_app
 from tailgraph.encoders.text import item_text
+from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.falkordb_store import FalkorDBStore
 from tailgraph.settings import Settings
 
@@ -364,3 +365,126 @@ def test_injection_shaped_values_are_stored_literally(
     assert graph.run("MATCH (e:Evil) RETURN count(e) AS n") == [{"n": 0}]
     assert text_client.delete(f"/users/{value}").status_code == 204
     assert graph.run(COUNT) == [{"n": before["n"] + 1, "r": before["r"] + 1}]
+
+
+# -- POST /items: atomic and idempotent; DELETE /items/{id} ------------------------------------
+
+
+def test_a_retried_item_post_succeeds_and_changes_nothing(
+    text_client: TestClient, graph: FalkorDBStore
+) -> None:
+    first = text_client.post("/items", json=NEW_ITEM)
+    assert first.status_code == 201, first.text
+    before = graph.run(COUNT)
+    again = text_client.post("/items", json=NEW_ITEM)
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    assert graph.run(COUNT) == before
+    other = text_client.post("/items", json={**NEW_ITEM, "title": "Something else"})
+    assert other.status_code == 409
+    assert "different content" in other.json()["detail"]
+
+
+def test_concurrent_posts_of_one_item_write_one_set_of_links(
+    text_client: TestClient, graph: FalkorDBStore
+) -> None:
+    """Eight different bodies for one id at once: one wins, the rest are 409 and none of their
+    links reach the item; eight identical bodies: one 201 and seven 200."""
+    bodies = [
+        {**NEW_ITEM, "item_id": "race", "title": f"Race {n}",
+         "links": [{"entity_id": "e_dir" if n % 2 else "e_genre",
+                    "relation": "DIRECTED_BY" if n % 2 else "HAS_GENRE"}]}
+        for n in range(8)
+    ]  # fmt: skip
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda b: text_client.post("/items", json=b), bodies))
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] + [409] * 7
+    winner = next(b for b, r in zip(bodies, responses, strict=True) if r.status_code == 201)
+    links = graph.run("MATCH (:Item {id: 'race'})-[r]->(e:Entity) RETURN e.id AS e")
+    assert links == [{"e": winner["links"][0]["entity_id"]}]
+
+    same = {**NEW_ITEM, "item_id": "twin"}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda _: text_client.post("/items", json=same), range(8)))
+    assert sorted(r.status_code for r in responses) == [200] * 7 + [201]
+    assert graph.run("MATCH (:Item {id: 'twin'})-[r]->() RETURN count(r) AS n") == [{"n": 1}]
+
+
+class _FailingLinks:
+    """The real store, failing the way a dying server does when the KG links are written."""
+
+    def __init__(self, store: FalkorDBStore) -> None:
+        self._store = store
+        self.dialect = store.dialect
+
+    def run(self, query, parameters=None, *, read_only=False):
+        if "MERGE (i)-[r:" in query:
+            from tailgraph.errors import StoreUnavailableError
+
+            raise StoreUnavailableError("FalkorDB is not reachable: Connection closed by server")
+        return self._store.run(query, parameters, read_only=read_only)
+
+    def __getattr__(self, name: str):
+        return getattr(self._store, name)
+
+
+def test_a_failed_item_post_leaves_nothing_behind(
+    settings: Settings, text_graph: FalkorDBStore, embeddings: LearnedEmbeddings, encoder: object
+) -> None:
+
+    failing = _FailingLinks(text_graph)
+    before = text_graph.run(COUNT)
+    counts_before = text_graph.run("MATCH (e:Entity) RETURN e.id AS e, e.itemCount AS n ORDER BY e")
+    app = create_app(settings, store=failing, embeddings=embeddings, text_encoder=encoder)
+    with TestClient(app) as client:
+        response = client.post("/items", json=NEW_ITEM)
+        assert response.status_code == 503
+        assert response.headers["retry-after"]
+    assert text_graph.run(COUNT) == before
+    assert text_graph.run("MATCH (i:Item {id: 'i9'}) RETURN i") == []
+    assert (
+        text_graph.run("MATCH (e:Entity) RETURN e.id AS e, e.itemCount AS n ORDER BY e")
+        == counts_before
+    )
+
+
+def test_a_write_left_pending_is_finished_by_the_retry(
+    text_client: TestClient, text_graph: FalkorDBStore
+) -> None:
+    """A store killed between the item node and its links leaves it marked pending; the retry
+    of the same body writes the links and answers like a first success."""
+    from tailgraph.api.new_items import payload_hash
+    from tailgraph.api.schemas import NewItem
+
+    text_graph.run(
+        "CREATE (:Item {id: 'i9', title: 'Seven', payloadHash: $h, pendingWrite: 'dead'})",
+        {"h": payload_hash(NewItem(**NEW_ITEM))},
+    )
+    response = text_client.post("/items", json=NEW_ITEM)
+    assert response.status_code == 200, response.text
+    assert response.json()["links"] == 1
+    rows = text_graph.run(
+        "MATCH (i:Item {id: 'i9'})-[:DIRECTED_BY]->(e) RETURN i.pendingWrite AS p, e.id AS e"
+    )
+    assert rows == [{"p": None, "e": "e_dir"}]
+
+
+def test_delete_item_removes_it_everywhere(text_client: TestClient, graph: FalkorDBStore) -> None:
+    assert text_client.post("/items", json=NEW_ITEM).status_code == 201
+    assert text_client.get("/items/i9/similar").status_code == 200
+    count = "MATCH (e:Entity {id: 'e_dir'}) RETURN e.itemCount AS n"
+    assert graph.run(count) == [{"n": 4}]
+    client_interaction = {"interactions": [{"user_id": "u1", "item_id": "i9"}]}
+    assert text_client.post("/interactions", json=client_interaction).status_code == 201
+
+    assert text_client.delete("/items/i9").status_code == 204
+    assert graph.run("MATCH (i:Item {id: 'i9'}) RETURN i") == []
+    assert graph.run("MATCH ()-[r]->() WHERE r.id = 'i9' RETURN r") == []
+    assert graph.run(count) == [{"n": 3}]
+    assert text_client.get("/items/i9/similar").status_code == 404
+    recs = text_client.get("/users/u2/recommendations", params={"k": 20}).json()
+    assert "i9" not in {item["item_id"] for item in recs["items"]}
+    assert text_client.delete("/items/i9").status_code == 404
+    # and it can be added again, from scratch
+    assert text_client.post("/items", json=NEW_ITEM).status_code == 201
