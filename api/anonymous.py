@@ -10,9 +10,10 @@ the plain mean of all contributions (an interest counts as much as a liked item)
 ``max_text_candidates`` matches are also candidates (source ``text``) and, after the given
 items, graph seeds.
 
-With interests, the ranking score blends the two signals (:class:`TextAffinity`): each is
-standardised over the catalogue (a z-score, so neither scale dominates) and mixed with weight
-``text_weight`` (default :data:`TEXT_WEIGHT`, chosen on validation by ``bench/free_text.py``).
+With interests and ``text_weight`` > 0, the ranking score blends the two signals
+(:class:`TextAffinity`): each is standardised over the catalogue (a z-score, so neither scale
+dominates) and mixed with weight ``text_weight``. The default, :data:`TEXT_WEIGHT`, is the
+weight ``bench/free_text.py`` chose on validation (see docs/models.md): 0, the learned order.
 Items whose title the interests name ("movies like The Godfather") count as liked items (their
 learned vectors join the profile) and are not recommended back.
 """
@@ -35,7 +36,7 @@ from tailgraph.api.vector_source import VectorSource
 from tailgraph.errors import DataValidationError, NotFoundError
 from tailgraph.graph.store import GraphStore
 
-TEXT_WEIGHT = 0.5  # share of the standardised text score in a free-text visitor's ranking
+TEXT_WEIGHT = 0.0  # text z-score's share in a visitor's ranking: chosen on validation
 NAMED_TITLE_SCAN = 50  # nearest text matches checked for being named in the interests
 _TRAILING_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>the|an?|les?|la|il|das|der|die)$", re.I)
 
@@ -107,10 +108,10 @@ def anonymous_profile(
     else:
         vector, kind = scorer.mean_user(), "average"
     affinity = None
-    if len(queries):
+    weight = TEXT_WEIGHT if body.text_weight is None else body.text_weight
+    if len(queries) and weight > 0:  # at weight 0 the blend is the learned order: skip it
         query = queries.mean(axis=0)
         query = query / (np.linalg.norm(query) or 1.0)
-        weight = TEXT_WEIGHT if body.text_weight is None else body.text_weight
         affinity = TextAffinity.build(
             weight, scorer.catalogue_scores(vector), texts.catalogue_cosines(store, query)
         )

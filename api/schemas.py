@@ -232,7 +232,7 @@ class ProfileRequest(RequestBody):
         le=1.0,
         description="With interests: share of the text match in the ranking score (0: the "
         "learned score alone, 1: text similarity alone; default: the value chosen on "
-        "validation, see docs/api.md).",
+        "validation, 0 on ml-100k, see docs/models.md).",
     )
     entity_id: NodeId | None = Field(
         default=None, description="Only items linked to this KG entity."
