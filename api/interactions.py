@@ -10,6 +10,8 @@ fold interactions newer than the model into the user's vector (see :mod:`tailgra
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 import uuid
 
@@ -17,6 +19,8 @@ from tailgraph.api.candidates import item_titles
 from tailgraph.api.schemas import InteractionBatch, InteractionsRecorded
 from tailgraph.errors import NotFoundError
 from tailgraph.graph.store import GraphStore, run_query
+
+logger = logging.getLogger(__name__)
 
 
 def record_interactions(store: GraphStore, batch: InteractionBatch) -> InteractionsRecorded:
@@ -64,11 +68,26 @@ def record_interactions(store: GraphStore, batch: InteractionBatch) -> Interacti
 def delete_user(store: GraphStore, user_id: str) -> int:
     """Erase the user and all their relationships; return how many relationships went.
 
-    NotFoundError when there is no such user. The learned vector of a user the current model
-    was trained on stays in the model file until the next training run, but is never served:
-    every user endpoint first looks the user up in the graph.
+    NotFoundError when there is no such user. The route also drops the user's learned vector
+    from the loaded models (``ModelRegistry.erase_user``) and compacts the store's log.
     """
     rows = run_query(store, "user_delete", {"user_id": user_id})
     if not rows:
         raise NotFoundError(f"user {user_id!r} not found")
     return int(rows[0]["relationships"] or 0)
+
+
+def compact_store_log(store: GraphStore) -> None:
+    """Start a rewrite of the store's log in the background (FalkorDB), so erased data leaves
+    the disk; stores without one (Neo4j manages its own transaction logs) are left alone."""
+    checkpoint = getattr(store, "checkpoint", None)
+    if checkpoint is None:
+        return
+
+    def run() -> None:
+        try:
+            checkpoint()
+        except Exception:  # the erasure itself succeeded; the log is rewritten again later
+            logger.warning("could not compact the store's log after an erasure", exc_info=True)
+
+    threading.Thread(target=run, name="compact-store-log", daemon=True).start()

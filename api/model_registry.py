@@ -5,12 +5,19 @@
 ``model`` query parameter or the ``X-Model`` header; otherwise ``TAILGRAPH_DEFAULT_MODEL`` (or
 the first name) serves it. Each model loads lazily on first use, so a model saved after the
 service started is picked up by itself.
+
+Erasure: :meth:`ModelRegistry.erase_user` drops a deleted user's learned vector from every
+loaded model at once and records the erasure in each model directory (``erased_users.json``),
+so loading that model again leaves the vector out too; a model trained after the erasure never
+saw the user's data and keeps its vector (a re-created user who was trained on again).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,6 +29,37 @@ from tailgraph.gnn.artefacts import LearnedEmbeddings, load_embeddings
 from tailgraph.settings import Settings
 
 DEFAULT_NAME = "current"
+ERASURES_FILE = "erased_users.json"  # {user_id: epoch seconds of the erasure}
+
+
+def read_erasures(directory: Path) -> dict[str, float]:
+    """The erasures recorded in a model directory (empty when none or unreadable)."""
+    try:
+        data = json.loads((directory / ERASURES_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def record_erasure(directory: Path, user_id: str, when: float) -> None:
+    """Add one erasure to a model directory's record (written whole, then renamed into place)."""
+    if not directory.is_dir():
+        return
+    erasures = read_erasures(directory)
+    erasures[user_id] = when
+    staging = directory / f".{ERASURES_FILE}.tmp"
+    staging.write_text(json.dumps(erasures, sort_keys=True))
+    os.chmod(staging, 0o600)
+    os.replace(staging, directory / ERASURES_FILE)
+
+
+def forget_user(scorer: Scorer, user_id: str) -> None:
+    """Drop a user's learned vector from a loaded model (the index is replaced, not edited,
+    so concurrent readers see before or after)."""
+    # Reaches into Scorer's index: Scorer (api/scoring.py) has no removal of its own.
+    index = scorer._user_index
+    if user_id in index:
+        scorer._user_index = {uid: row for uid, row in index.items() if uid != user_id}
 
 
 def parse_model_dirs(settings: Settings) -> dict[str, Path]:
@@ -89,12 +127,27 @@ class ModelRegistry:
         with self._lock:
             if name not in self._scorers:
                 directory = self._dirs[name]
-                self._scorers[name] = Scorer(
+                trained_at = _trained_at(directory)
+                scorer = Scorer(
                     load_embeddings(directory),
-                    trained_at=_trained_at(directory),
+                    trained_at=trained_at,
                     neighbours=neighbours.load(directory),
                 )
+                for user_id, erased_at in read_erasures(directory).items():
+                    if trained_at is None or erased_at >= trained_at:
+                        forget_user(scorer, user_id)
+                self._scorers[name] = scorer
             return self._scorers[name]
+
+    def erase_user(self, user_id: str) -> None:
+        """Drop ``user_id``'s learned vector from every loaded model now and record the erasure
+        in every model directory, so no later load brings it back."""
+        when = time.time()
+        with self._lock:
+            for directory in self._dirs.values():
+                record_erasure(directory, user_id, when)
+            for scorer in self._scorers.values():
+                forget_user(scorer, user_id)
 
     def loaded(self, name: str | None = None) -> Scorer | None:
         """The scorer if already loaded (never loads)."""

@@ -94,7 +94,13 @@ def explanation(
 
 @router.delete(
     "/{user_id:path}",
-    summary="Erase a user and all their interactions (privacy)",
+    summary="Erase a user: their node, interactions and recommendations, and their learned "
+    "vector in every loaded model (privacy)",
+    description=(
+        "The erasure is recorded beside each model, so reloading an older model does not bring "
+        "the vector back, and the store's log is compacted so the erased interactions do not "
+        "stay on disk. A user re-created with the same id starts cold."
+    ),
     status_code=204,
     response_class=Response,
     responses={
@@ -103,6 +109,8 @@ def explanation(
         503: {"model": ErrorBody, "description": "Store unreachable"},
     },
 )
-def delete_user(user_id: UserId, store: StoreDep) -> Response:
+def delete_user(user_id: UserId, state: StateDep, store: StoreDep) -> Response:
     interactions.delete_user(store, user_id)
+    state.models.erase_user(user_id)
+    interactions.compact_store_log(store)
     return Response(status_code=204)

@@ -211,6 +211,58 @@ def test_delete_user_removes_user_and_interactions(
     assert client.delete("/users/u2").status_code == 404
 
 
+def test_an_erased_user_recreated_with_the_same_id_starts_cold(client: TestClient) -> None:
+    """After DELETE /users/u1 the trained vector of u1 is gone from the loaded model: a new
+    interaction for u1 folds in from scratch instead of blending with the erased vector."""
+    assert _recs(client, "u1")["user_vector"] == "learned"
+    assert client.delete("/users/u1").status_code == 204
+    client.post("/interactions", json={"interactions": [{"user_id": "u1", "item_id": "i3"}]})
+    assert _recs(client, "u1")["user_vector"] == "folded_in"
+
+
+def test_an_erasure_survives_reloading_the_model(
+    settings: Settings, graph: FalkorDBStore, embeddings: LearnedEmbeddings
+) -> None:
+    """The erasure is recorded beside the saved model: a service loading it later (or
+    restarted) does not bring the vector back."""
+    from tailgraph.gnn.artefacts import save_embeddings
+
+    save_embeddings(settings.artefacts_dir / "current", embeddings)
+    with TestClient(create_app(settings, store=graph)) as first:
+        assert _recs(first, "u2")["user_vector"] == "learned"
+        assert first.delete("/users/u2").status_code == 204
+    post = {"interactions": [{"user_id": "u2", "item_id": "i5"}]}
+    with TestClient(create_app(settings, store=graph)) as restarted:
+        assert restarted.post("/interactions", json=post).status_code == 201
+        assert _recs(restarted, "u2")["user_vector"] == "folded_in"
+        assert _recs(restarted, "u1")["user_vector"] == "learned"  # others untouched
+    record = settings.artefacts_dir / "current" / "erased_users.json"
+    assert record.stat().st_mode & 0o077 == 0
+
+
+def test_an_erasure_compacts_the_store_log(
+    client: TestClient, graph: FalkorDBStore, falkordb_server
+) -> None:
+    """The erased interactions do not stay in the append-only file in plaintext."""
+    import time
+
+    if not isinstance(graph, FalkorDBStore):
+        pytest.skip("Neo4j manages its own transaction logs")
+    marker = "erasable-user-7f3a"
+    client.post("/interactions", json={"interactions": [{"user_id": marker, "item_id": "i1"}]})
+    log_dir = falkordb_server.directory / "appendonlydir"
+
+    def logged() -> bool:
+        return any(marker.encode() in p.read_bytes() for p in log_dir.iterdir() if p.is_file())
+
+    assert logged()  # the write is in the log's tail, in plaintext
+    assert client.delete(f"/users/{marker}").status_code == 204
+    deadline = time.monotonic() + 30
+    while logged() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not logged()
+
+
 def _transfer_by_hand(graph: FalkorDBStore, encoder: object) -> np.ndarray:
     """The vector a new item titled "Seven" linked to e_dir should borrow: text cosine of the
     titles, KG cosine 1 for i1 and i6 (like it they link only to e_dir), softmax(sim / 0.05)
