@@ -51,7 +51,8 @@ class _Stages:
     def run(self, name: str, title: str) -> Iterator[None]:
         number = len(self.seconds) + 1
         self.console.print()
-        self.console.print(Rule(f"{number}/{self.total} {title}", align="left"))
+        heading = f"{number}/{self.total} {title}"
+        self.console.print(Rule(heading, align="left") if self.console.is_terminal else heading)
         started = time.perf_counter()
         try:
             yield
@@ -149,7 +150,7 @@ def run_demo(
     recorded.write_text(json.dumps(record, indent=2, default=float))
 
     out.print()
-    out.print(Rule("summary", align="left"))
+    out.print(Rule("summary", align="left") if out.is_terminal else "summary")
     out.print(_stage_table(timer.seconds, record["total_seconds"]))
     out.print(metrics)
     out.print(f"model {result.version} in {result.artefacts_dir}")
@@ -198,9 +199,10 @@ def kept_model_lines(result: stages.TrainOutcome) -> list[str]:
 
 
 def _baselines(
-    result: stages.TrainOutcome, console: Console, epochs: int | None = None
+    result: stages.TrainOutcome, console: Console | None = None, epochs: int | None = None
 ) -> dict[str, dict]:
     """Baselines' test metrics on the demo's own split (full ranking, same exclusions)."""
+    console = console or make_console()
     from tailgraph.gnn.config import TrainConfig
     from tailgraph.gnn.data import build_hetero_data
     from tailgraph.gnn.evaluate import evaluate
@@ -229,9 +231,13 @@ def _baselines(
 
 
 def _print_samples(
-    settings: Settings, store: GraphStore, console: Console, users: tuple[str, ...] = ("1", "2")
+    settings: Settings,
+    store: GraphStore,
+    console: Console | None = None,
+    users: tuple[str, ...] = ("1", "2"),
 ) -> None:
     """Each sample user's top 5, as the recommendation endpoint would answer."""
+    console = console or make_console()
     for user in users:
         try:
             answer = stages.recommend(settings, store, user, 5)
