@@ -142,6 +142,11 @@ def encode(
     from tailgraph.encoders.cache import EmbeddingCache
     from tailgraph.encoders.stage import encode_store
 
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:  # transformers' own "Loading weights" bar would land in the log
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
     encoder = TextEncoder(settings.encoder_path, device=settings.device)
     cache = EmbeddingCache(settings.cache_dir / "text-embeddings.sqlite")
     return encode_store(
@@ -149,7 +154,7 @@ def encode(
         encoder,
         cache,
         batch_size=batch_size or settings.encoder_batch_size,
-        progress=sys.stderr.isatty() if progress is None else progress,
+        progress=show,
     )
 
 
