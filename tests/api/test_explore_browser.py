@@ -73,9 +73,11 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(
-    store: FalkorDBStore, falkordb_server: EmbeddedFalkorDB, tmp_path: Path
+    falkordb_store: FalkorDBStore, falkordb_server: EmbeddedFalkorDB, tmp_path: Path
 ) -> Iterator[str]:
-    """Base URL of a uvicorn process serving the explorer over the sample graph."""
+    """Base URL of a uvicorn process serving the explorer over the sample graph (the page is
+    what is tested here, so one store: FalkorDB; the routes run on both in test_explore.py)."""
+    store = falkordb_store
     store.run(SAMPLE_GRAPH)
     port = _free_port()
     env = {
