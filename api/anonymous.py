@@ -20,9 +20,6 @@ learned vectors join the profile) and are not recommended back.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
-
 import numpy as np
 
 from tailgraph.api import candidates as cand
@@ -37,32 +34,6 @@ from tailgraph.errors import DataValidationError, NotFoundError
 from tailgraph.graph.store import GraphStore
 
 TEXT_WEIGHT = 0.0  # text z-score's share in a visitor's ranking: chosen on validation
-NAMED_TITLE_SCAN = 50  # nearest text matches checked for being named in the interests
-_TRAILING_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>the|an?|les?|la|il|das|der|die)$", re.I)
-
-
-def title_variants(title: str) -> set[str]:
-    """Lower-case ways a title is written: as stored, and with a trailing article moved to the
-    front ("Godfather, The" -> "the godfather")."""
-    title = title.strip().lower()
-    variants = {title}
-    moved = _TRAILING_ARTICLE.match(title)
-    if moved:
-        variants.add(f"{moved['article']} {moved['rest']}")
-        variants.add(moved["rest"])
-    return {v for v in variants if len(v) >= 3}
-
-
-def named_items(interests: Iterable[str], titles: Mapping[str, str | None]) -> set[str]:
-    """Ids of the items whose title appears, as whole words, in one of the interests."""
-    text = " ".join(interests).lower()
-    named = set()
-    for item_id, title in titles.items():
-        if title and any(
-            re.search(rf"(?<!\w){re.escape(v)}(?!\w)", text) for v in title_variants(title)
-        ):
-            named.add(item_id)
-    return named
 
 
 def anonymous_profile(
@@ -85,10 +56,9 @@ def anonymous_profile(
     exclude = set(given)
     queries = texts.encode(body.interests) if body.interests else np.zeros((0, 0))
     if len(queries):
-        scan = max(limits.max_text_neighbours, limits.max_text_candidates, NAMED_TITLE_SCAN)
+        scan = max(limits.max_text_neighbours, limits.max_text_candidates)
         nearest = [texts.nearest(store, q, scan, scorer.has_item) for q in queries]
-        scanned = list(dict.fromkeys(i for matches in nearest for i, _ in matches))
-        named = named_items(body.interests, cand.item_titles(store, scanned)) - exclude
+        named = texts.named(store, body.interests) - exclude
         # a named film is evidence like a liked one: its learned vector joins the profile
         contributions.extend(scorer.item_vectors(sorted(named)))
         exclude |= named

@@ -8,6 +8,7 @@ created; items loaded by other processes after the first read appear after a res
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
@@ -31,6 +32,8 @@ class TextIndex:
         self._matrix: np.ndarray | None = None
         self._lock = threading.Lock()
         self._encoded: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._titles: dict[str, str] = {}  # item id -> title, for items named in a text
+        self._by_word: dict[str, list[tuple[str, str]]] | None = None  # first word -> variants
 
     @property
     def encoder(self) -> Any:
@@ -65,6 +68,7 @@ class TextIndex:
             if self._matrix is None:
                 ids: list[str] = []
                 vectors: list[list[float]] = []
+                titles: dict[str, str] = {}
                 after = ""
                 while True:
                     rows = run_query(
@@ -77,25 +81,51 @@ class TextIndex:
                     for row in rows:
                         ids.append(str(row["id"]))
                         vectors.append(row["embedding"])
+                        if row.get("title"):
+                            titles[str(row["id"])] = str(row["title"])
                     if len(rows) < PAGE_SIZE:
                         break
                     after = str(rows[-1]["id"])
                 matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
                 norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(ids) else 1.0
                 self._ids, self._matrix = ids, matrix / np.where(norms > 0, norms, 1.0)
+                self._titles, self._by_word = titles, None
             return self._ids, self._matrix
 
-    def add(self, store: GraphStore, item_id: str, vector: np.ndarray) -> None:
+    def add(
+        self, store: GraphStore, item_id: str, vector: np.ndarray, title: str | None = None
+    ) -> None:
         """Append a new item's text vector (after it was written to the store)."""
         ids, matrix = self._load(store)
         with self._lock:
             if item_id in ids:
                 return
+            if title:
+                self._titles[item_id], self._by_word = title, None
             row = np.asarray(vector, dtype=np.float32).reshape(1, -1)
             if matrix.size and matrix.shape[1] != row.shape[1]:
                 return
             self._ids = [*ids, item_id]
             self._matrix = np.vstack([matrix, row]) if matrix.size else row
+
+    def named(self, store: GraphStore, texts: Sequence[str]) -> set[str]:
+        """Ids of the items whose title appears, as whole words, in one of ``texts``: titles
+        are indexed by their first word, so a text costs its words, not the catalogue."""
+        self._load(store)
+        by_word = self._by_word
+        if by_word is None:
+            by_word = {}
+            for item_id, title in self._titles.items():
+                for variant in title_variants(title):
+                    by_word.setdefault(variant.split()[0], []).append((variant, item_id))
+            self._by_word = by_word
+        text = " ".join(texts).lower()
+        found = set()
+        for word in set(re.findall(r"[^\s]+", text)) | set(re.findall(r"\w+", text)):
+            for variant, item_id in by_word.get(word, ()):
+                if item_id not in found and _says(text, variant):
+                    found.add(item_id)
+        return found
 
     def catalogue_cosines(self, store: GraphStore, vector: np.ndarray) -> dict[str, float]:
         """Cosine of ``vector`` with every item that has text, by item id."""
@@ -139,3 +169,24 @@ class TextIndex:
             if item_id not in exclude and allowed(item_id):
                 out.append((item_id, float(scores[row])))
         return out
+
+
+_TRAILING_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>the|an?|les?|la|il|das|der|die)$", re.I)
+_YEAR = re.compile(r"\s*\(\d{4}\)$")
+
+
+def title_variants(title: str) -> set[str]:
+    """Lower-case ways a title is written: as stored, without a trailing year, and with a
+    trailing article moved to the front ("Godfather, The" -> "the godfather")."""
+    base = title.strip().lower()
+    variants = {base, _YEAR.sub("", base)}
+    for variant in list(variants):
+        moved = _TRAILING_ARTICLE.match(variant)
+        if moved:
+            variants |= {f"{moved['article']} {moved['rest']}", moved["rest"]}
+    return {v for v in variants if len(v) >= 3}
+
+
+def _says(text: str, phrase: str) -> bool:
+    """Whether ``phrase`` occurs in ``text`` as whole words."""
+    return re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", text) is not None

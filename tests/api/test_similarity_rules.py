@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tailgraph.api.anonymous import named_items, title_variants
 from tailgraph.api.scoring import Scorer, TextAffinity
+from tailgraph.api.text_index import TextIndex, title_variants
 from tailgraph.gnn import neighbours
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 
@@ -65,9 +65,18 @@ def test_text_affinity_mixes_standardised_scores() -> None:
     assert TextAffinity.build(1.0, collab, cosines).blend(np.zeros(1), ["none"])[0] == 0.0
 
 
-def test_named_items_are_found_by_title_with_moved_articles() -> None:
-    titles = {"1": "Godfather, The", "2": "Heat", "3": "Star Wars", "4": None}
+def test_named_items_are_found_by_title_with_moved_articles(store) -> None:
+    store.run(
+        "UNWIND $rows AS row CREATE (i:Item {id: row.id, title: row.title}) "
+        f"SET i.textEmbedding = {store.dialect.vector_value('[1.0, 0.0]')}",
+        {"rows": [{"id": "1", "title": "Godfather, The"}, {"id": "2", "title": "Heat"},
+                  {"id": "3", "title": "Star Wars (1977)"}, {"id": "4", "title": "Sally..."}]},
+    )  # fmt: skip
+    texts = TextIndex(lambda: None)
     assert title_variants("Godfather, The") == {"godfather, the", "the godfather", "godfather"}
-    assert named_items(["movies like The Godfather"], titles) == {"1"}
-    assert named_items(["Films like Heat and Star Wars."], titles) == {"2", "3"}
-    assert named_items(["heated debates, stars"], titles) == set()  # whole words only
+    assert texts.named(store, ["movies like The Godfather"]) == {"1"}
+    assert texts.named(store, ["Films like Heat and Star Wars."]) == {"2", "3"}
+    assert texts.named(store, ["star wars (1977), sally..."]) == {"3", "4"}
+    assert texts.named(store, ["heated debates, stars"]) == set()  # whole words only
+    texts.add(store, "5", np.array([0.0, 1.0]), title="Fargo")
+    assert texts.named(store, ["like fargo"]) == {"5"}
