@@ -1,0 +1,180 @@
+"""Reliability of the embedded store and the service: restart times, a store kill under load.
+
+Measured on real processes (a private embedded FalkorDB per case, ml-100k from the dataset
+loader and the seeded synthetic generator):
+
+* restart seconds after ingest: a clean ``stop``/``start`` and a ``kill -9``/``start``, with
+  node and relationship counts compared before and after;
+* a store ``kill -9`` while GET /users/{id}/recommendations runs in a loop (a model of random
+  vectors over ml-100k's ids: reliability, not quality): responses by status, and seconds from
+  the kill (the store restarted 1 s later) to the first 200 again, without restarting the API::
+
+    .venv/bin/python bench/reliability.py --synthetic-interactions 1000000
+
+writes ``bench/results/reliability.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from tailgraph.graph.datasets import load
+from tailgraph.graph.embedded import EmbeddedFalkorDB
+from tailgraph.graph.falkordb_store import FalkorDBStore
+from tailgraph.graph.ingest import counts, ingest
+from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _store(server: EmbeddedFalkorDB) -> FalkorDBStore:
+    import falkordb
+
+    client = falkordb.FalkorDB(
+        unix_socket_path=str(server.socket_path), password=server.password, socket_timeout=60
+    )
+    return FalkorDBStore(client, graph_name="tailgraph")
+
+
+def _wait_gone(server: EmbeddedFalkorDB) -> None:
+    while server.pid() is not None:
+        time.sleep(0.01)
+
+
+def restart_case(name: str, dataset) -> dict:
+    """Ingest into a fresh store, then time a clean restart and a kill -9 restart."""
+    directory = Path(tempfile.mkdtemp(prefix="tgrel"))
+    server = EmbeddedFalkorDB(directory, password="bench")
+    server.start()
+    store = _store(server)
+    started = time.perf_counter()
+    ingest(store, dataset, progress=False)
+    ingest_s = time.perf_counter() - started
+    before = counts(store)
+    store.close()
+    out = {"dataset": name, "summary": dataset.summary(), "ingest_seconds": round(ingest_s, 2)}
+
+    started = time.perf_counter()
+    server.stop()
+    out["stop_seconds"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    server.start(timeout=600)
+    out["start_seconds_after_stop"] = round(time.perf_counter() - started, 3)
+    store = _store(server)
+    out["counts_equal_after_stop"] = counts(store) == before
+
+    # a log tail, then SIGKILL: the replay of the tail is part of the restart
+    store.run("MATCH (u:User) WITH u LIMIT 2000 SET u.touched = 1")
+    before = counts(store)
+    store.close()
+    time.sleep(1.2)
+    os.kill(server.pid(), signal.SIGKILL)
+    _wait_gone(server)
+    started = time.perf_counter()
+    server.start(timeout=600)
+    out["start_seconds_after_kill_9"] = round(time.perf_counter() - started, 3)
+    store = _store(server)
+    out["counts_equal_after_kill_9"] = counts(store) == before
+    out["replay_errors_in_log"] = server.log_path.read_text().count("already exists")
+    store.close()
+    server.stop()
+    return out
+
+
+def store_kill_under_load(dataset, requests: int = 1500) -> dict:
+    """Requests by status while the store is killed and restarted under the running API."""
+    from fastapi.testclient import TestClient
+
+    from tailgraph.api.app import create_app
+    from tailgraph.gnn.artefacts import LearnedEmbeddings
+    from tailgraph.settings import Settings
+
+    directory = Path(tempfile.mkdtemp(prefix="tgkil"))
+    server = EmbeddedFalkorDB(directory, password="bench")
+    server.start()
+    store = _store(server)
+    ingest(store, dataset, progress=False)
+    rng = np.random.default_rng(0)
+    users = [u["id"] for u in dataset.users]
+    items = [i["id"] for i in dataset.items]
+    embeddings = LearnedEmbeddings(
+        model_name="random",
+        version="bench-1",
+        user_ids=users,
+        item_ids=items,
+        user=rng.normal(size=(len(users), 16)).astype(np.float32),
+        item=rng.normal(size=(len(items), 16)).astype(np.float32),
+        item_popularity=np.ones(len(items), dtype=np.int64),
+    )
+    settings = Settings(_env_file=None, data_dir=directory, artefacts_dir=directory / "a")
+    statuses: Counter[int] = Counter()
+    timeline: list[tuple[float, int]] = []
+    killed_at: list[float] = []
+    with TestClient(create_app(settings, store=store, embeddings=embeddings)) as client:
+
+        def killer() -> None:
+            time.sleep(2.0)
+            killed_at.append(time.monotonic())
+            os.kill(server.pid(), signal.SIGKILL)
+            _wait_gone(server)
+            time.sleep(1.0)
+            server.start(timeout=120)
+
+        thread = threading.Thread(target=killer)
+        thread.start()
+        for n in range(requests):
+            response = client.get(f"/users/{users[n % len(users)]}/recommendations")
+            statuses[response.status_code] += 1
+            timeline.append((time.monotonic(), response.status_code))
+            if 500 <= response.status_code and response.status_code != 503:
+                print("unexpected", response.status_code, response.text[:200], file=sys.stderr)
+        thread.join()
+    kill = killed_at[0]
+    after = [(t, s) for t, s in timeline if t > kill]
+    failing = [t for t, s in after if s != 200]
+    recovered = next((t for t, s in after if s == 200 and failing and t > failing[0]), None)
+    store.close()
+    server.stop()
+    return {
+        "requests": requests,
+        "by_status": {str(k): v for k, v in sorted(statuses.items())},
+        "seconds_from_kill_to_first_200": None if recovered is None else round(recovered - kill, 2),
+        "store_restarted_after_seconds": 1.0,
+        "api_restarted": False,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--synthetic-interactions", type=int, default=1_000_000)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench/results/reliability.json")
+    args = parser.parse_args()
+    datasets_dir = ROOT / "data/datasets"
+    ml100k = load("ml-100k", datasets_dir)
+    n = args.synthetic_interactions
+    synthetic = generate(SyntheticConfig.for_users(max(100, n // 20), seed=0))
+    results = {
+        "command": "python bench/reliability.py " + shlex.join(sys.argv[1:]),
+        "machine": f"{os.cpu_count()} CPU cores",
+        "restart": [restart_case("ml-100k", ml100k), restart_case(f"synthetic-{n}", synthetic)],
+        "store_kill_under_load": store_kill_under_load(ml100k),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
