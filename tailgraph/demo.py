@@ -178,7 +178,7 @@ def kept_model_lines(result: stages.TrainOutcome) -> list[str]:
         run = trained.extra.get(f"{stage}/epochs_run", len(valid))
         best = trained.extra.get(f"{stage}/best_epoch")
         lines.append(
-            f"stage {stage}: {run} epochs, best at epoch {best}"
+            f"stage {stage}: {run} epoch{'s' if run != 1 else ''}, best at epoch {best}"
             + (f", validation {_VALID} {max(valid):.4f}" if valid else "")
         )
     weight = getattr(model, "content_weight", None)
@@ -194,7 +194,10 @@ def kept_model_lines(result: stages.TrainOutcome) -> list[str]:
             f"kept: epoch {trained.best_epoch}, the best validation {_VALID} "
             f"({trained.best_valid.get(_VALID, float('nan')):.4f})"
         )
-    lines.append(f"{trained.seconds_per_epoch:.2f}s per epoch, {len(trained.history)} epochs run")
+    run = len(trained.history)
+    lines.append(
+        f"{trained.seconds_per_epoch:.2f}s per epoch, {run} epoch{'s' if run != 1 else ''} run"
+    )
     return lines
 
 
@@ -223,8 +226,9 @@ def _baselines(
         with TrainProgress(console, config.epochs, label=model) as progress:
             trained = train(build_model(data, config), data, split, config, progress=progress)
         metrics[model] = trained.test.flat()
+        run = len(trained.history)
         console.print(
-            f"{model}: {len(trained.history)} epochs, best at epoch {trained.best_epoch} "
+            f"{model}: {run} epoch{'s' if run != 1 else ''}, best at epoch {trained.best_epoch} "
             f"({duration(time.perf_counter() - started)})"
         )
     return metrics
@@ -237,6 +241,8 @@ def _print_samples(
     users: tuple[str, ...] = ("1", "2"),
 ) -> None:
     """Each sample user's top 5, as the recommendation endpoint would answer."""
+    from tailgraph.api.explore_graph import display_title
+
     console = console or make_console()
     for user in users:
         try:
@@ -247,10 +253,10 @@ def _print_samples(
         rows = [
             {
                 "rank": item.rank,
-                "item": str(item.title or item.item_id),
-                "score": round(float(item.score), 3),
+                "item": display_title(item.title) or item.item_id,
+                "score": f"{item.score:.3f}",
                 "sources": ", ".join(item.sources),
             }
             for item in answer.items
         ]
-        console.print(table(rows, title=f"user {user}"))
+        console.print(table(rows, title=f"user {user}", right=("score",)))
