@@ -97,6 +97,7 @@ def test_openapi_documents_every_route(client: TestClient) -> None:
         "/recommendations",
         "/interactions",
         "/items",
+        "/items/{item_id}",
         "/users/{user_id}",
         "/users/{user_id}/recommendations",
         "/users/{user_id}/recommendations/{item_id}/explanation",
