@@ -67,6 +67,7 @@ class LocalNeo4j:
         launcher: Path | None = None,
         heap_mb: int = 1024,
         pagecache_mb: int = 256,
+        owner_pid: int | None = None,
     ) -> None:
         self.directory = Path(directory).expanduser().resolve()
         self.port = port
@@ -75,6 +76,7 @@ class LocalNeo4j:
         self.pagecache_mb = pagecache_mb
         self._password = password
         self._configured = password is not None
+        self.owner_pid = owner_pid  # the server exits once this process is gone (test sessions)
 
     # -- paths -------------------------------------------------------------------------------
     @property
@@ -200,6 +202,7 @@ class LocalNeo4j:
             text=True,
             check=False,
             start_new_session=True,
+            env={**os.environ, "TAILGRAPH_NEO4J_OWNER_PID": str(self.owner_pid or "")},
         )
         if launch.returncode != 0 or not launch.stdout.strip().isdigit():
             raise StoreUnavailableError(

@@ -47,7 +47,12 @@ def neo4j_server() -> Iterator[LocalNeo4j]:
         if os.environ.get("CI"):
             pytest.fail(NO_LAUNCHER)
         pytest.skip(NO_LAUNCHER)
-    server = LocalNeo4j(Path(tempfile.mkdtemp(prefix="tgneo4j-")), heap_mb=768, pagecache_mb=128)
+    server = LocalNeo4j(
+        Path(tempfile.mkdtemp(prefix="tgneo4j-")),
+        heap_mb=768,
+        pagecache_mb=128,
+        owner_pid=os.getpid(),  # a killed test run takes its server with it
+    )
     server.start()
     yield server
     server.stop()

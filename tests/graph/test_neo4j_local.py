@@ -98,3 +98,27 @@ def test_unknown_store_is_a_cli_error() -> None:
     result = CliRunner().invoke(app, ["db", "status", "--store", "mongo"])
     assert result.exit_code == 2
     assert "--store must be falkordb or neo4j" in result.output
+
+
+@needs_launcher
+def test_server_exits_with_its_owner(tmp_path: Path) -> None:
+    """A test session's server goes when the session does, even if it was killed."""
+    import subprocess
+    import time
+
+    owner = subprocess.Popen(["sleep", "600"])
+    server = LocalNeo4j(tmp_path / "db", heap_mb=512, pagecache_mb=64, owner_pid=owner.pid)
+    try:
+        pid = server.start().pid
+        assert server.status().running
+        owner.kill()
+        owner.wait()
+        deadline = time.monotonic() + 60
+        while server.pid() is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert server.pid() is None, f"the server (pid {pid}) outlived its owner"
+        assert "Bolt server has been shut down" in (server.directory / "logs/debug.log").read_text()
+    finally:
+        owner.kill()
+        owner.wait()
+        server.stop()

@@ -37,7 +37,8 @@ import org.neo4j.server.security.auth.FileUserRepository;
  * from PASSWORD_FILE becomes the {@code neo4j} user's initial password (what {@code neo4j-admin
  * dbms set-initial-password} does), so the server never answers with the default password. Once
  * Bolt listens, the launcher writes HOME/launcher.state ("pid port version", atomically); it shuts
- * the DBMS down cleanly on SIGTERM (a JVM shutdown hook) and removes the state file.
+ * the DBMS down cleanly on SIGTERM (a JVM shutdown hook) and removes the state file, and also when
+ * the process named by TAILGRAPH_NEO4J_OWNER_PID (if set) is gone.
  */
 public final class Launcher {
   private Launcher() {}
@@ -71,6 +72,7 @@ public final class Launcher {
             .setConfig(GraphDatabaseSettings.udc_enabled, false)
             .build();
 
+    watchOwner();
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -103,6 +105,33 @@ public final class Launcher {
     System.out.println("Neo4j " + version + " Bolt on 127.0.0.1:" + bolt.getPort());
     System.out.flush();
     stopped.await();
+  }
+
+  /**
+   * With TAILGRAPH_NEO4J_OWNER_PID set (a test session), exit cleanly once that process is gone,
+   * so a test run that is killed never leaves its server behind.
+   */
+  private static void watchOwner() {
+    String owner = System.getenv("TAILGRAPH_NEO4J_OWNER_PID");
+    if (owner == null || owner.isBlank()) {
+      return;
+    }
+    long pid = Long.parseLong(owner.strip());
+    Thread watcher =
+        new Thread(
+            () -> {
+              while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+                try {
+                  Thread.sleep(2000);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+              System.exit(0); // runs the shutdown hook: a clean DBMS shutdown
+            },
+            "tailgraph-neo4j-owner-watch");
+    watcher.setDaemon(true);
+    watcher.start();
   }
 
   /** Write the initial auth file unless the system database already exists (first start only). */
