@@ -191,6 +191,7 @@ def rank_profile(
     adjusted = rerank(ranking, scorer.penalty(ids), request.tail_weight)
     order = _rank(ids, adjusted)[: request.k]
     shown = [ids[i] for i in order]
+    relevance = catalogue_share(scorer, profile.vector, model_scores[order])
     named = titles.get(store, shown) if titles is not None else cand.item_titles(store, shown)
     items = [
         RecommendedItem(
@@ -198,10 +199,11 @@ def rank_profile(
             title=named.get(ids[i]),
             score=float(adjusted[i]),
             model_score=float(model_scores[i]),
+            relevance=float(share),
             rank=position,
             sources=pool[ids[i]].sources,  # type: ignore[arg-type]
         )
-        for position, i in enumerate(order, start=1)
+        for position, (i, share) in enumerate(zip(order, relevance, strict=True), start=1)
     ]
     return Recommendations(
         user_id=profile.user_id,
@@ -211,6 +213,13 @@ def rank_profile(
         tail_weight=request.tail_weight,
         items=items,
     )
+
+
+def catalogue_share(scorer: Scorer, vector: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """For each of ``scores``, the share of catalogue items the model scores below it."""
+    catalogue = np.sort(scorer.catalogue_scores(vector))
+    below = np.searchsorted(catalogue, np.asarray(scores, dtype=catalogue.dtype), side="left")
+    return np.clip(below / max(len(catalogue) - 1, 1), 0.0, 1.0)
 
 
 def _fill(

@@ -115,6 +115,13 @@ class RecommendedItem(BaseModel):
     title: str | None = Field(description="Item title from the graph (null when it has none).")
     score: float = Field(description="Ranking score: model_score minus the long-tail penalty.")
     model_score: float = Field(description="Learned score: user vector · item vector.")
+    relevance: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="Share of the catalogue the model scores below this item for this user "
+        "(1: the model's best item): comparable across users and requests, unlike the raw "
+        "model_score.",
+    )
     rank: int = Field(ge=1, description="1-based position in this list.")
     sources: list[Source] = Field(description="Candidate sources that proposed the item.")
 
@@ -131,7 +138,10 @@ class Recommendations(BaseModel):
 class SimilarItem(BaseModel):
     item_id: str
     title: str | None
-    similarity: float = Field(description="Cosine similarity of the learned item vectors.")
+    similarity: float = Field(
+        description="Cosine of the learned item vectors plus the co-interaction cosine of "
+        "the item's collaborative neighbours (docs/models.md)."
+    )
     rank: int = Field(ge=1)
 
 

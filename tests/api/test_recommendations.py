@@ -141,3 +141,13 @@ def test_hub_item_expansion_is_bounded(
     assert sum(item.startswith("own") for item in bounded) <= 3
     with TestClient(create_app(settings, store=graph, embeddings=embeddings, limits=limits)) as c:
         assert c.get("/users/u1/recommendations").status_code == 200
+
+
+def test_relevance_is_the_catalogue_share_below_and_follows_the_order(client: TestClient) -> None:
+    items = _items(client, "u1", k=5, exclude_seen=False)
+    relevance = [item["relevance"] for item in items]
+    assert all(0.0 <= r <= 1.0 for r in relevance)
+    assert relevance == sorted(relevance, reverse=True)  # tail_weight 0: the model's order
+    assert relevance[0] == 1.0  # seen items kept: the first is the model's best item
+    unseen = _items(client, "u1", k=5)
+    assert unseen[-1]["relevance"] < 1.0
