@@ -28,7 +28,7 @@ from tailgraph.api.schemas import (
 )
 from tailgraph.api.scoring import Scorer, TextAffinity
 from tailgraph.api.vector_source import VectorSource
-from tailgraph.errors import ConflictError, NotFoundError
+from tailgraph.errors import ConflictError, DataValidationError, NotFoundError
 from tailgraph.gnn.tail import rerank
 from tailgraph.graph.store import GraphStore
 
@@ -92,6 +92,12 @@ def recommend(
     on_pool: Callable[[dict[str, Candidate]], None] | None = None,
 ) -> Recommendations:
     """Top-``k`` items for a stored user (see :func:`rank_profile`)."""
+    if sources is not None and set(sources) <= {cand.TEXT}:
+        raise DataValidationError(
+            "the text source matches free-text interests, which only visitors give "
+            "(POST /recommendations); choose another source for a stored user",
+            field="sources",
+        )
     if entity_id is not None:
         cand.require_entities(store, [entity_id])
     profile = user_profile(store, scorer, user_id, limits, exclude_seen)

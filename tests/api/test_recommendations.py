@@ -151,3 +151,10 @@ def test_relevance_is_the_catalogue_share_below_and_follows_the_order(client: Te
     assert relevance[0] == 1.0  # seen items kept: the first is the model's best item
     unseen = _items(client, "u1", k=5)
     assert unseen[-1]["relevance"] < 1.0
+
+
+def test_text_source_alone_is_refused_for_a_stored_user(client: TestClient) -> None:
+    response = client.get("/users/u1/recommendations", params={"sources": ["text"]})
+    assert response.status_code == 422
+    assert "POST /recommendations" in response.json()["detail"]
+    assert client.get("/users/u1/recommendations", params={"sources": ["text", "model"]}).is_success
