@@ -53,7 +53,7 @@ def kg_similarities(
         links[str(row["item_id"])].add(str(row["entity_id"]))
     entities = sorted(set(entity_ids).union(*links.values()))
     degree = {e: 0 for e in entities}
-    parameters = {"entity_ids": entities, "item_id": item_id}
+    parameters = {"entity_ids": entities}
     for row in run_query(store, "entity_item_degrees", parameters, read_only=True):
         degree[str(row["entity_id"])] = int(row["degree"])
     weights = entity_weights(np.array([degree[e] for e in entities]))

@@ -156,13 +156,95 @@ def store_kill_under_load(dataset, requests: int = 1500) -> dict:
     }
 
 
+def post_items_latency(dataset, n: int = 60) -> dict:
+    """POST /items on ml-100k with real BERT text vectors and hub-linked KG links: latency."""
+    from fastapi.testclient import TestClient
+
+    from tailgraph.api.app import create_app
+    from tailgraph.encoders.bert import TextEncoder
+    from tailgraph.encoders.cache import EmbeddingCache
+    from tailgraph.encoders.stage import encode_store
+    from tailgraph.settings import Settings
+
+    directory = Path(tempfile.mkdtemp(prefix="tgitm"))
+    server = EmbeddedFalkorDB(directory, password="bench")
+    server.start()
+    store = _store(server)
+    ingest(store, dataset, progress=False)
+    encoder = TextEncoder(device="cpu", max_length=64)
+    encode_store(store, encoder, EmbeddingCache(directory / "cache"), labels=("Item",),
+                 progress=False)  # fmt: skip
+    hubs = store.run(
+        "MATCH (e:Entity)-[r]-(:Item) WITH e, type(r) AS t, e.itemCount AS n "
+        "RETURN DISTINCT e.id AS e, t ORDER BY n DESC LIMIT 3"
+    )
+    specific = store.run(
+        "MATCH (e:Entity)-[r]-(:Item) WHERE e.itemCount >= 2 AND e.itemCount <= 5 "
+        "RETURN DISTINCT e.id AS e, type(r) AS t LIMIT 50"
+    )
+    settings = Settings(_env_file=None, data_dir=directory, artefacts_dir=directory / "a")
+    model = _random_model(dataset)
+    seconds: list[float] = []
+    statuses: Counter[int] = Counter()
+    app = create_app(settings, store=store, embeddings=model, text_encoder=encoder)
+    with TestClient(app) as client:
+        for k in range(n + 5):
+            hub = hubs[k % len(hubs)]
+            links = [{"entity_id": hub["e"], "relation": hub["t"]}]
+            links += [{"entity_id": r["e"], "relation": r["t"]} for r in specific[k % 40 :][:2]]
+            body = {"item_id": f"new-{k}", "title": f"A new film number {k}", "links": links}
+            started = time.perf_counter()
+            response = client.post("/items", json=body)
+            if k >= 5:  # the first few warm the encoder and the text index
+                seconds.append(time.perf_counter() - started)
+                statuses[response.status_code] += 1
+    store.close()
+    server.stop()
+    ms = np.array(seconds) * 1000
+    return {
+        "requests": n,
+        "by_status": {str(k): v for k, v in sorted(statuses.items())},
+        "links_per_item": "1 hub entity (one of the 3 with most items) + 2 linking 2-5 items",
+        "p50_ms": round(float(np.percentile(ms, 50)), 1),
+        "p99_ms": round(float(np.percentile(ms, 99)), 1),
+        "model": "random vectors over ml-100k ids (latency only)",
+    }
+
+
+def _random_model(dataset):
+    from tailgraph.gnn.artefacts import LearnedEmbeddings
+
+    rng = np.random.default_rng(0)
+    users = [u["id"] for u in dataset.users]
+    items = [i["id"] for i in dataset.items]
+    return LearnedEmbeddings(
+        model_name="random",
+        version="bench-1",
+        user_ids=users,
+        item_ids=items,
+        user=rng.normal(size=(len(users), 16)).astype(np.float32),
+        item=rng.normal(size=(len(items), 16)).astype(np.float32),
+        item_popularity=np.ones(len(items), dtype=np.int64),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--synthetic-interactions", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/reliability.json")
+    parser.add_argument(
+        "--only-items", action="store_true", help="only POST /items latency, added to --out"
+    )
     args = parser.parse_args()
     datasets_dir = ROOT / "data/datasets"
     ml100k = load("ml-100k", datasets_dir)
+    if args.only_items:
+        results = json.loads(args.out.read_text()) if args.out.exists() else {}
+        results["post_items"] = post_items_latency(ml100k)
+        results["post_items"]["command"] = "python bench/reliability.py " + shlex.join(sys.argv[1:])
+        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        print(json.dumps(results["post_items"], indent=2))
+        return
     n = args.synthetic_interactions
     synthetic = generate(SyntheticConfig.for_users(max(100, n // 20), seed=0))
     results = {
