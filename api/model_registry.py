@@ -53,15 +53,6 @@ def record_erasure(directory: Path, user_id: str, when: float) -> None:
     os.replace(staging, directory / ERASURES_FILE)
 
 
-def forget_user(scorer: Scorer, user_id: str) -> None:
-    """Drop a user's learned vector from a loaded model (the index is replaced, not edited,
-    so concurrent readers see before or after)."""
-    # Reaches into Scorer's index: Scorer (api/scoring.py) has no removal of its own.
-    index = scorer._user_index
-    if user_id in index:
-        scorer._user_index = {uid: row for uid, row in index.items() if uid != user_id}
-
-
 def parse_model_dirs(settings: Settings) -> dict[str, Path]:
     """``name=dir`` pairs from ``settings.models`` (comma-separated); default ``current``."""
     text = settings.models.strip()
@@ -135,7 +126,7 @@ class ModelRegistry:
                 )
                 for user_id, erased_at in read_erasures(directory).items():
                     if trained_at is None or erased_at >= trained_at:
-                        forget_user(scorer, user_id)
+                        scorer.forget_user(user_id)
                 self._scorers[name] = scorer
             return self._scorers[name]
 
@@ -147,7 +138,7 @@ class ModelRegistry:
             for directory in self._dirs.values():
                 record_erasure(directory, user_id, when)
             for scorer in self._scorers.values():
-                forget_user(scorer, user_id)
+                scorer.forget_user(user_id)
 
     def loaded(self, name: str | None = None) -> Scorer | None:
         """The scorer if already loaded (never loads)."""

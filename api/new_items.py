@@ -308,25 +308,4 @@ def delete_item(store: GraphStore, scorers: list[Scorer], item_id: str) -> None:
         if not delete_item_node(store, item_id):
             raise NotFoundError(f"item {item_id!r} not found")
         for scorer in scorers:
-            forget_item(scorer, item_id)
-
-
-def forget_item(scorer: Scorer, item_id: str) -> None:
-    """Drop an item's row from a loaded model's catalogue (copy-on-write, like add_item)."""
-    # Reaches into Scorer's catalogue: Scorer (api/scoring.py) has add_item but no removal.
-    with scorer._write_lock:
-        old = scorer._catalogue
-        row = old.index.get(item_id)
-        if row is None:
-            return
-        keep = np.array([r for r in range(len(old.item_ids)) if r != row], dtype=np.int64)
-        ids = tuple(old.item_ids[r] for r in keep)
-        scorer._catalogue = type(old)(
-            item_ids=ids,
-            index={item: n for n, item in enumerate(ids)},
-            item=old.item[keep],
-            unit=old.unit[keep],
-            popularity=old.popularity[keep],
-            penalty=old.penalty[keep],
-            tail=old.tail[keep],
-        )
+            scorer.forget_item(item_id)

@@ -206,6 +206,32 @@ class Scorer:
                     scores[j] += collaborative_weight * count / np.sqrt(pop[row] * pop[j])
         return _top(catalogue, scores, k, {item_id})
 
+    def forget_user(self, user_id: str) -> None:
+        """Drop a user's learned vector (the index is replaced, not edited, so concurrent
+        readers see before or after); the user is then scored like a new one."""
+        index = self._user_index
+        if user_id in index:
+            self._user_index = {uid: row for uid, row in index.items() if uid != user_id}
+
+    def forget_item(self, item_id: str) -> None:
+        """Drop an item's row from the catalogue (copy-on-write, like :meth:`add_item`)."""
+        with self._write_lock:
+            old = self._catalogue
+            row = old.index.get(item_id)
+            if row is None:
+                return
+            keep = np.array([r for r in range(len(old.item_ids)) if r != row], dtype=np.int64)
+            ids = tuple(old.item_ids[r] for r in keep)
+            self._catalogue = _Catalogue(
+                item_ids=ids,
+                index={item: n for n, item in enumerate(ids)},
+                item=old.item[keep],
+                unit=old.unit[keep],
+                popularity=old.popularity[keep],
+                penalty=old.penalty[keep],
+                tail=old.tail[keep],
+            )
+
     def add_item(self, item_id: str, vector: np.ndarray) -> None:
         """Append an item unseen in training (popularity 0, so it belongs to the tail)."""
         vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
