@@ -14,6 +14,7 @@ import time
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
+from tailgraph.api.titles import display_title
 from tailgraph.errors import NotFoundError
 from tailgraph.gnn.neighbours import COLLABORATIVE, KNOWLEDGE, ItemNeighbours
 from tailgraph.graph.store import GraphStore, Row, run_query
@@ -224,12 +225,13 @@ def entity_items(store: GraphStore, entity_id: str, limit: int) -> list[str]:
 
 
 def item_titles(store: GraphStore, item_ids: Iterable[str]) -> dict[str, str | None]:
-    """Titles of the given items that exist in the graph (missing ids are absent)."""
+    """Titles, as people read them (year appended, trailing article moved), of the given
+    items that exist in the graph (missing ids are absent)."""
     ids = list(dict.fromkeys(item_ids))
     if not ids:
         return {}
     rows = run_query(store, "item_titles", {"item_ids": ids}, read_only=True)
-    return {str(row["item_id"]): row["title"] for row in rows}
+    return {str(row["item_id"]): display_title(row["title"], row["year"]) for row in rows}
 
 
 class TitleCache:

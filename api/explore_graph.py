@@ -19,6 +19,7 @@ from tailgraph.api.schemas import (
     SearchHit,
     SearchResponse,
 )
+from tailgraph.api.titles import ARTICLES, display_title
 from tailgraph.errors import NotFoundError
 from tailgraph.graph.store import GraphStore, run_query
 
@@ -232,21 +233,7 @@ def neighbourhood(
     return item_graph(store, key, limit, similar)
 
 
-_ARTICLES = ("the", "a", "an", "les", "la", "le", "il", "das", "der", "die", "el")
-_TRAILING_ARTICLE = re.compile(r"^(?P<title>.+), (?P<article>" + "|".join(_ARTICLES) + r")$", re.I)
 SEARCH_CANDIDATES = 500  # matching items read (most interacted first) before ranking
-
-
-def display_title(title: str | None, year: object = None) -> str | None:
-    """A title people read: MovieLens' trailing article moved to the front ("Godfather, The" ->
-    "The Godfather") and the year appended unless the title already ends with it."""
-    if not title:
-        return title
-    match = _TRAILING_ARTICLE.match(title.strip())
-    shown = f"{match['article']} {match['title']}" if match else title.strip()
-    if year not in (None, "") and not shown.endswith(f"({year})"):
-        shown = f"{shown} ({year})"
-    return shown
 
 
 def _match_tier(needles: Sequence[str], *texts: str) -> int | None:
@@ -275,7 +262,7 @@ def search(store: GraphStore, text: str, limit: int = SEARCH_LIMIT) -> SearchRes
     needle = " ".join(text.strip().lower().split())
     needles = [needle]
     first, _, rest = needle.partition(" ")
-    if first in _ARTICLES and rest:
+    if first in ARTICLES and rest:
         needles.append(rest)  # "the godfather" finds "Godfather, The"
     hits = [
         SearchHit(kind="user", id=str(row["id"]), label=f"user {row['label']}")

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tailgraph.api.titles import title_variants
 from tailgraph.graph.store import GraphStore, run_query
 
 PAGE_SIZE = 2000
@@ -169,22 +170,6 @@ class TextIndex:
             if item_id not in exclude and allowed(item_id):
                 out.append((item_id, float(scores[row])))
         return out
-
-
-_TRAILING_ARTICLE = re.compile(r"^(?P<rest>.+), (?P<article>the|an?|les?|la|il|das|der|die)$", re.I)
-_YEAR = re.compile(r"\s*\(\d{4}\)$")
-
-
-def title_variants(title: str) -> set[str]:
-    """Lower-case ways a title is written: as stored, without a trailing year, and with a
-    trailing article moved to the front ("Godfather, The" -> "the godfather")."""
-    base = title.strip().lower()
-    variants = {base, _YEAR.sub("", base)}
-    for variant in list(variants):
-        moved = _TRAILING_ARTICLE.match(variant)
-        if moved:
-            variants |= {f"{moved['article']} {moved['rest']}", moved["rest"]}
-    return {v for v in variants if len(v) >= 3}
 
 
 def _says(text: str, phrase: str) -> bool:

@@ -241,7 +241,7 @@ def _print_samples(
     users: tuple[str, ...] = ("1", "2"),
 ) -> None:
     """Each sample user's top 5, as the recommendation endpoint would answer."""
-    from tailgraph.api.explore_graph import display_title
+    from tailgraph.api.titles import display_title
 
     console = console or make_console()
     for user in users:

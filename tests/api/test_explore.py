@@ -249,7 +249,7 @@ def test_search_ranks_prefix_then_word_then_substring_by_popularity(
 
 
 def test_display_title_moves_the_article_and_adds_the_year() -> None:
-    from tailgraph.api.explore_graph import display_title
+    from tailgraph.api.titles import display_title
 
     assert display_title("Godfather, The", 1972) == "The Godfather (1972)"
     assert display_title("Toy Story (1995)", 1995) == "Toy Story (1995)"

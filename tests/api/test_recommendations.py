@@ -158,3 +158,11 @@ def test_text_source_alone_is_refused_for_a_stored_user(client: TestClient) -> N
     assert response.status_code == 422
     assert "POST /recommendations" in response.json()["detail"]
     assert client.get("/users/u1/recommendations", params={"sources": ["text", "model"]}).is_success
+
+
+def test_titles_read_as_people_write_them(client: TestClient, graph: FalkorDBStore) -> None:
+    graph.run("MATCH (i:Item {id: 'i3'}) SET i.title = 'Butcher Boy, The', i.year = 1997")
+    items = _items(client, "u1", k=10, sources=GRAPH_ONLY)
+    titles = {item["item_id"]: item["title"] for item in items}
+    assert titles["i3"] == "The Butcher Boy (1997)"  # namesakes differ by year
+    assert titles["i5"] == "Five"  # no year, no article: unchanged

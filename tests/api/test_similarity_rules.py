@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from tailgraph.api.scoring import Scorer, TextAffinity
-from tailgraph.api.text_index import TextIndex, title_variants
+from tailgraph.api.text_index import TextIndex
+from tailgraph.api.titles import title_variants
 from tailgraph.gnn import neighbours
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 
