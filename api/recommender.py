@@ -218,7 +218,18 @@ def rank_profile(
         user_vector=profile.kind,
         tail_weight=request.tail_weight,
         items=items,
+        shortfall=None if len(items) >= request.k else _shortfall(request, len(items)),
     )
+
+
+def _shortfall(request: Request, found: int) -> str:
+    """One sentence on why only ``found`` of ``request.k`` items could be recommended."""
+    if request.entity_id is not None:
+        return (
+            f"only {found} item(s) linked to entity {request.entity_id!r} are known to the "
+            "model and not excluded (seen or given)"
+        )
+    return f"only {found} item(s) of the catalogue are known to the model and not excluded"
 
 
 def catalogue_share(scorer: Scorer, vector: np.ndarray, scores: np.ndarray) -> np.ndarray:

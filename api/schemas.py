@@ -133,6 +133,11 @@ class Recommendations(BaseModel):
     user_vector: UserVectorKind
     tail_weight: float = Field(description="Long-tail re-ranking strength that was applied.")
     items: list[RecommendedItem]
+    shortfall: str | None = Field(
+        default=None,
+        description="Why fewer than k items came back (null when k did): e.g. an entity filter "
+        "that leaves only items the user has seen or the model does not know.",
+    )
 
 
 class SimilarItem(BaseModel):

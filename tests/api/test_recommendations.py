@@ -166,3 +166,12 @@ def test_titles_read_as_people_write_them(client: TestClient, graph: FalkorDBSto
     titles = {item["item_id"]: item["title"] for item in items}
     assert titles["i3"] == "The Butcher Boy (1997)"  # namesakes differ by year
     assert titles["i5"] == "Five"  # no year, no article: unchanged
+
+
+def test_a_short_list_says_why(client: TestClient) -> None:
+    body = client.get("/users/u1/recommendations", params={"k": 10, "entity_id": "e_genre"})
+    body = body.json()
+    assert [item["item_id"] for item in body["items"]] == ["i5"]  # i2 is seen
+    assert "'e_genre'" in body["shortfall"] and body["shortfall"].startswith("only 1 item")
+    full = client.get("/users/u1/recommendations", params={"k": 1, "entity_id": "e_genre"})
+    assert full.json()["shortfall"] is None
