@@ -7,15 +7,10 @@ anything from a CDN (scripts, styles, fonts, the validator badge) renders blank 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -57,9 +52,6 @@ def server(
     store: FalkorDBStore, falkordb_server: EmbeddedFalkorDB, tmp_path: Path
 ) -> Iterator[str]:
     """Base URL of a real uvicorn process serving the app (the explorer test's factory)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     env = {
         **os.environ,
         explore.ENV_SOCKET: str(falkordb_server.socket_path),
@@ -67,35 +59,8 @@ def server(
         explore.ENV_GRAPH: store.graph_name,
         explore.ENV_ARTEFACTS: str(tmp_path / "artefacts"),
     }
-    factory = f"{explore.__name__}:app_from_env"
-    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--log-level", "warning"], cwd=explore.REPO, env=env, stderr=subprocess.PIPE
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60  # a loaded 2-core machine imports torch slowly
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"uvicorn exited with {process.returncode}")
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("uvicorn did not answer within 60 s")
-            time.sleep(0.1)
+    with explore.uvicorn_app(env, "/health") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
 
 
 @needs_chromium

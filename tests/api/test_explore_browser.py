@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -79,7 +80,6 @@ def server(
     what is tested here, so one store: FalkorDB; the routes run on both in test_explore.py)."""
     store = falkordb_store
     store.run(SAMPLE_GRAPH)
-    port = _free_port()
     env = {
         **os.environ,
         ENV_SOCKET: str(falkordb_server.socket_path),
@@ -87,19 +87,19 @@ def server(
         ENV_GRAPH: store.graph_name,
         ENV_ARTEFACTS: str(tmp_path / "artefacts"),
     }
+    with uvicorn_app(env, "/explore") as url:
+        yield url
+
+
+@contextmanager
+def uvicorn_app(env: dict[str, str], ready_path: str) -> Iterator[str]:
+    """Base URL of a uvicorn process serving :func:`app_from_env` with ``env``, once
+    ``ready_path`` answers 200; the process is stopped on exit."""
+    port = _free_port()
     command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        f"{__name__}:app_from_env",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
+        sys.executable, "-m", "uvicorn", "--factory", f"{__name__}:app_from_env",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+    ]  # fmt: skip
     process = subprocess.Popen(command, cwd=REPO, env=env, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -108,7 +108,7 @@ def server(
             if process.poll() is not None:
                 pytest.fail(f"uvicorn exited with {process.returncode}: {process.stderr.read()}")
             try:
-                if httpx.get(f"{url}/explore", timeout=1).status_code == 200:
+                if httpx.get(f"{url}{ready_path}", timeout=1).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
