@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import secrets
 import signal
 import subprocess
 import time
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tailgraph.errors import ConfigurationError, StoreUnavailableError
+from tailgraph.graph.local_files import kept_secret, log_tail
 
 # Unix domain socket paths are limited to 108 bytes on Linux (including the NUL byte).
 _MAX_SOCKET_PATH = 100
@@ -99,10 +99,7 @@ class EmbeddedFalkorDB:
         secret = self.directory / "password"
         if not secret.exists():
             self._make_directory()
-            fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(24))
-        self._password = secret.read_text().strip()
+        self._password = kept_secret(secret)
         return self._password
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -341,7 +338,4 @@ class EmbeddedFalkorDB:
             return False
 
     def _log_tail(self, lines: int = 10) -> str:
-        try:
-            return "\n".join(self.log_path.read_text().splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
+        return log_tail(self.log_path, lines)

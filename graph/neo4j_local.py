@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import shutil
 import signal
 import socket
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tailgraph.errors import ConfigurationError, StoreUnavailableError
+from tailgraph.graph.local_files import kept_secret, log_tail, write_private
 
 # The launcher built from the repository by `make neo4j-launcher` (mvn package).
 DEFAULT_LAUNCHER = Path(__file__).resolve().parents[1] / "neo4j-launcher/target/neo4j-launcher.jar"
@@ -106,10 +106,7 @@ class LocalNeo4j:
             return self._password
         if not self.password_path.exists():
             self._make_directory()
-            fd = os.open(self.password_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(24))
-        self._password = self.password_path.read_text().strip()
+        self._password = kept_secret(self.password_path)
         return self._password
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -258,9 +255,7 @@ class LocalNeo4j:
         """A 0600 file holding a configured password, for the launcher to read."""
         path = self.directory / "password.configured"
         path.unlink(missing_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(self.password)
+        write_private(path, self.password)
         return path
 
     def _wait(self, pid: int, timeout: float) -> Neo4jStatus:
@@ -298,10 +293,7 @@ class LocalNeo4j:
         return True
 
     def _log_tail(self, lines: int = 15) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"
+        return log_tail(self.log_path, lines)
 
 
 def _alive(pid: int) -> bool:
