@@ -2,13 +2,14 @@
 
 Each evaluated user of a split becomes a visitor who names a few of their training items and
 those items' commonest genres ("Films like Fargo, Heat and Casino. Genres: Crime, Thriller."),
-nothing else. The visitor is served through ``POST /recommendations``' use case
-(:func:`tailgraph.api.anonymous.recommend_visitor`: the real store, BERT, candidate sources and
-blend) and the top-K is scored against the user's held-out items (validation items to choose
-the blend weight, test items to report), with the same metric code as every other list. The
-service knows nothing else about the visitor, so it may show their other training items: they
-count as misses for every method alike. Also computed: the same blend over the whole catalogue
-(``full``), so that the served/full ratio tells whether the candidate pool was complete.
+nothing else. The visitor is served through ``POST /recommendations``' use case (the steps
+of :func:`tailgraph.api.anonymous.recommend_visitor`: the real store, BERT, candidate sources
+and blend) and the top-K is scored against the user's held-out items (validation items to
+choose the blend weight, test items to report), with the same metric code as every other
+list. The service knows nothing else about the visitor, so it may show their other training
+items: they count as misses for every method alike. Also computed, from the same profile:
+the blend over the whole catalogue (``full``), so served/full tells whether the pool was
+complete.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tailgraph.api.anonymous import anonymous_profile, recommend_visitor
+from tailgraph.api import candidates as cand
+from tailgraph.api.anonymous import anonymous_profile
 from tailgraph.api.candidates import ExpansionLimits, TitleCache
+from tailgraph.api.recommender import Request, rank_profile
 from tailgraph.api.schemas import ProfileRequest
 from tailgraph.api.scoring import Scorer
 from tailgraph.api.text_index import TextIndex
@@ -115,13 +118,14 @@ def evaluate(
     seconds, named_shown = [], 0
     for row, visitor in enumerate(people):
         body = ProfileRequest(interests=[visitor.text], k=k, text_weight=text_weight)
-        started = time.perf_counter()
-        answer = recommend_visitor(store, scorer, texts, body, limits, vectors, titles=titles)
+        started = time.perf_counter()  # what recommend_visitor runs, keeping the profile
+        profile = anonymous_profile(store, scorer, texts, body, limits)
+        request = Request(body.k, body.tail_weight, cand.SELECTABLE)
+        answer = rank_profile(store, scorer, profile, request, limits, vectors, titles=titles)
         seconds.append(time.perf_counter() - started)
         shown = [index[item.item_id] for item in answer.items]
         served[row, : len(shown)] = shown
         named_shown += len(set(shown) & set(visitor.named))
-        profile = anonymous_profile(store, scorer, texts, body, limits)
         collab = scorer.score(profile.vector, catalogue)
         scores = collab if profile.text is None else profile.text.blend(collab, catalogue)
         scores = np.where([i in profile.exclude for i in catalogue], -np.inf, scores)

@@ -22,6 +22,7 @@ from tailgraph.api import recommender
 from tailgraph.api.candidates import Candidate, ExpansionLimits, TitleCache
 from tailgraph.api.scoring import Scorer
 from tailgraph.api.vector_source import VectorSource
+from tailgraph.encoders.stage import vector_text
 from tailgraph.errors import ConfigurationError
 from tailgraph.evaluation.scoring import score_topk
 from tailgraph.gnn import neighbours
@@ -114,7 +115,7 @@ def load_history(
     if text:
         has = snapshot.has_text["Item"]
         rows = [
-            {"id": item_id, "embedding": ",".join(f"{x:.9g}" for x in vector), "hash": "served"}
+            {"id": item_id, "embedding": vector_text(vector), "hash": "served"}
             for item_id, vector, known in zip(
                 snapshot.item_ids, snapshot.text["Item"], has, strict=True
             )
