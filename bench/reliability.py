@@ -53,12 +53,17 @@ def _wait_gone(server: EmbeddedFalkorDB) -> None:
         time.sleep(0.01)
 
 
-def restart_case(name: str, dataset) -> dict:
-    """Ingest into a fresh store, then time a clean restart and a kill -9 restart."""
-    directory = Path(tempfile.mkdtemp(prefix="tgrel"))
+def _fresh_server(prefix: str) -> tuple[Path, EmbeddedFalkorDB, FalkorDBStore]:
+    """A started embedded FalkorDB in a new temporary directory, and a store on it."""
+    directory = Path(tempfile.mkdtemp(prefix=prefix))
     server = EmbeddedFalkorDB(directory, password="bench")
     server.start()
-    store = _store(server)
+    return directory, server, _store(server)
+
+
+def restart_case(name: str, dataset) -> dict:
+    """Ingest into a fresh store, then time a clean restart and a kill -9 restart."""
+    _, server, store = _fresh_server("tgrel")
     started = time.perf_counter()
     ingest(store, dataset, progress=False)
     ingest_s = time.perf_counter() - started
@@ -101,10 +106,7 @@ def store_kill_under_load(dataset, requests: int = 1500) -> dict:
     from tailgraph.gnn.artefacts import LearnedEmbeddings
     from tailgraph.settings import Settings
 
-    directory = Path(tempfile.mkdtemp(prefix="tgkil"))
-    server = EmbeddedFalkorDB(directory, password="bench")
-    server.start()
-    store = _store(server)
+    directory, server, store = _fresh_server("tgkil")
     ingest(store, dataset, progress=False)
     rng = np.random.default_rng(0)
     users = [u["id"] for u in dataset.users]
@@ -166,10 +168,7 @@ def post_items_latency(dataset, n: int = 60) -> dict:
     from tailgraph.encoders.stage import encode_store
     from tailgraph.settings import Settings
 
-    directory = Path(tempfile.mkdtemp(prefix="tgitm"))
-    server = EmbeddedFalkorDB(directory, password="bench")
-    server.start()
-    store = _store(server)
+    directory, server, store = _fresh_server("tgitm")
     ingest(store, dataset, progress=False)
     encoder = TextEncoder(device="cpu", max_length=64)
     encode_store(store, encoder, EmbeddingCache(directory / "cache"), labels=("Item",),
