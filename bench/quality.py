@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 
 from tailgraph.evaluation.cache import RunCache
-from tailgraph.evaluation.harness import run_experiment, split_paths
+from tailgraph.evaluation.harness import REPORT_CONFIG, run_experiment, split_paths
 from tailgraph.evaluation.peers import export_split, load_peer_results, split_name
 from tailgraph.evaluation.report import versions, write_report
 from tailgraph.evaluation.results import ExperimentResult
@@ -36,9 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = ROOT / "data" / "ml100k-snapshot.npz"
 OUT = ROOT / "bench" / "results" / "quality-ml100k"
 NAME = "ml100k"
-# Same for every trained model (bpr_mf, lightgcn, tailgnn): Adam 5e-3, 64-d, 2 layers, BPR with
-# one negative, validation NDCG@20 every 2 epochs, stop after 5 evaluations without gain.
-CONFIG = TrainConfig(lr=5e-3, epochs=100, eval_every=2, patience=5, device="auto")
+# The recorded report's schedule, shared with `tailgraph evaluate` (one source of truth).
+CONFIG = REPORT_CONFIG
 
 
 def build_snapshot(datasets_dir: Path) -> GraphSnapshot:

@@ -10,6 +10,10 @@ library's (:mod:`tailgraph.evaluation.peers`), are scored by
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -21,9 +25,9 @@ from tqdm import tqdm
 
 from tailgraph.errors import ConfigurationError
 from tailgraph.evaluation import peers
-from tailgraph.evaluation.cache import RunCache
+from tailgraph.evaluation.cache import RunCache, json_default
 from tailgraph.evaluation.peers import PeerRun, load_peer_results, split_name, topk_from_ids
-from tailgraph.evaluation.report import write_report
+from tailgraph.evaluation.report import versions, write_report
 from tailgraph.evaluation.results import ExperimentResult, ModelRun, TradeoffPoint
 from tailgraph.evaluation.scoring import KS, score_function_topk, score_topk
 from tailgraph.evaluation.tradeoff import TAIL_WEIGHTS, TRADEOFF_MODELS, tail_tradeoff
@@ -33,6 +37,7 @@ from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.gnn.registry import (
     DEPENDS,
     MODELS,
+    NEEDS_TEXT,
     TRAINED,
     build_model,
     check_model,
@@ -42,6 +47,39 @@ from tailgraph.gnn.split import InteractionSplit, sparse_users
 from tailgraph.gnn.tail import ScoreFn
 from tailgraph.gnn.train import make_score_fn, train
 from tailgraph.graph.snapshot import GraphSnapshot, load_snapshot, snapshot_fingerprint
+
+# The recorded reports' training schedule, for every trained model (bpr_mf, lightgcn, tailgnn):
+# Adam 5e-3, 64-d, 2 layers, BPR with one negative, validation NDCG@20 every 2 epochs, stop
+# after 5 evaluations without gain. `tailgraph evaluate` and bench/quality.py both use it.
+REPORT_CONFIG = TrainConfig(lr=5e-3, epochs=100, eval_every=2, patience=5, device="auto")
+
+
+def data_parts(snapshot: GraphSnapshot) -> dict[str, bool]:
+    """Which optional parts the dataset has: item text, user text, a KG touching items."""
+    items, _ = snapshot.item_entity_links()
+    item_kg = any("Item" in (head, tail) for head, _, tail in snapshot.kg_edges)
+    return {
+        "item_text": bool(snapshot.text_dim and snapshot.has_text["Item"].any()),
+        "user_text": bool(snapshot.text_dim and snapshot.has_text["User"].any()),
+        "kg": bool(len(items)) or item_kg,
+    }
+
+
+def runnable(models: Sequence[str], snapshot: GraphSnapshot) -> tuple[list[str], dict[str, str]]:
+    """(models that can run on ``snapshot``, {model left out: why}): the text models
+    (:data:`NEEDS_TEXT`) need item text, so a dataset without any leaves them out."""
+    if data_parts(snapshot)["item_text"]:
+        return list(models), {}
+    reason = "the dataset has no item text"
+    return [m for m in models if m not in NEEDS_TEXT], {
+        m: reason for m in models if m in NEEDS_TEXT
+    }
+
+
+def describe_dataset(snapshot: GraphSnapshot, name: str) -> dict[str, Any]:
+    """The report's ``dataset``: its name, sizes and the optional parts it lacks."""
+    absent = [part for part, present in data_parts(snapshot).items() if not present]
+    return {"name": name, **snapshot.summary(), "absent": absent}
 
 
 class SeedModels:
@@ -101,12 +139,15 @@ def run_experiment(
     progress: bool = True,
     tail_weights: Sequence[float] = TAIL_WEIGHTS,
     cache: RunCache | None = None,
+    dataset_name: str | None = None,
 ) -> ExperimentResult:
     """Fit and score every model on every seed's ``protocol`` split of ``snapshot``.
 
     The models in :data:`TRADEOFF_MODELS` are also scored at every ``tail_weights`` value
     (``ExperimentResult.tradeoff``; an empty sequence skips the sweep). With ``cache``, runs
-    already scored with the same settings and code are read back instead of refitted.
+    already scored with the same settings and code are read back instead of refitted. Models
+    the data cannot feed (:func:`runnable`) are left out before anything is fitted, and the
+    result's ``dataset`` (named ``dataset_name``, default ``name``) says which and why.
 
     ``peer_runs`` (from :func:`peers.load_peer_results`) are scored on the split whose
     :func:`peers.split_name` (``name``, protocol, seed) they were computed on; ``on_split`` is
@@ -115,6 +156,7 @@ def run_experiment(
     unknown = [m for m in models if m not in MODELS]
     if unknown:
         raise ConfigurationError(f"unknown models {unknown}; choose from {MODELS}")
+    models, skipped = runnable(models, snapshot)
     base = config or TrainConfig()
     if epochs is not None:
         base = replace(base, epochs=epochs)
@@ -190,7 +232,8 @@ def run_experiment(
         seeds=list(seeds),
         models=list(models),
         runs=runs,
-        dataset=snapshot.summary(),
+        dataset=describe_dataset(snapshot, dataset_name or name)
+        | ({"skipped": skipped} if skipped else {}),
         splits=splits,
         config=base.to_dict(),
         seconds=time.perf_counter() - started,
@@ -225,6 +268,53 @@ def _snapshot(source: GraphSnapshot | str | Path) -> GraphSnapshot:
     )
 
 
+def merge_results(parts: Sequence[ExperimentResult]) -> ExperimentResult:
+    """One result of a protocol from several results of it (one per seed, say)."""
+    first = parts[0]
+    return ExperimentResult(
+        protocol=first.protocol,
+        seeds=[s for p in parts for s in p.seeds],
+        models=first.models,
+        runs=[run for p in parts for run in p.runs],
+        dataset=first.dataset,
+        splits={s: v for p in parts for s, v in p.splits.items()},
+        config=first.config,
+        seconds=sum(p.seconds for p in parts),
+        tradeoff=[point for p in parts for point in p.tradeoff],
+    )
+
+
+def summary_document(
+    results: Sequence[ExperimentResult],
+    *,
+    command: str,
+    started: float,
+    finished: Sequence[str],
+    planned: Sequence[str],
+    tail_weights: Sequence[float],
+) -> dict[str, Any]:
+    """The compact record (``quality-<dataset>.json``): command, load, config, dataset (with
+    its ``name``) and ``summary[protocol][model][metric] = {mean, std, n}``."""
+    return {
+        "command": command,
+        "wall_seconds": time.perf_counter() - started,
+        # fitting time of every scored run, including runs read back from the cache
+        "fit_seconds_total": sum(
+            run.seconds for r in results for run in r.runs if not run.model.startswith("peer:")
+        ),
+        "load_average": list(os.getloadavg()),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "finished": list(finished),
+        "planned": list(planned),
+        "tail_weights": list(tail_weights),
+        "config": results[0].config if results else {},
+        "dataset": results[0].dataset if results else {},
+        "versions": versions(),
+        "summary": {r.protocol: r.summary() for r in results},
+    }
+
+
 def run_evaluation(
     snapshot: GraphSnapshot | str | Path,
     *,
@@ -238,6 +328,11 @@ def run_evaluation(
     progress: bool = True,
     config: TrainConfig | None = None,
     name: str = "tailgraph",
+    dataset_name: str | None = None,
+    tail_weights: Sequence[float] = TAIL_WEIGHTS,
+    cache: RunCache | None = None,
+    summary: Path | None = None,
+    command: str | None = None,
 ) -> Path:
     """Evaluate ``models`` on each protocol × seed and write the report into ``out_dir``.
 
@@ -245,8 +340,11 @@ def run_evaluation(
     every split to the peers' JSON handoff format (see :func:`split_paths`), named
     ``<name>-<protocol>-s<seed>``. ``peer_results``: peer top-K JSON files computed on such
     exported splits; each model's lists are scored on the split its dataset name says.
-    Returns ``out_dir``.
+    Seeds run outermost and the report (and ``summary``, the compact record of
+    :func:`summary_document`) is rewritten after every (seed, protocol), so an interrupted
+    run keeps what finished; ``cache`` reads back runs scored before. Returns ``out_dir``.
     """
+    started = time.perf_counter()
     snapshot = _snapshot(snapshot)
     protocols = [protocol] if isinstance(protocol, str) else list(protocol)
     files = [peer_results] if isinstance(peer_results, (str, Path)) else list(peer_results or [])
@@ -259,27 +357,46 @@ def run_evaluation(
             f"{sorted(expected)}; export the split with --export-split and rerun the peers"
         )
     targets = split_paths(export_split, protocols, seeds) if export_split else {}
-    results = []
-    for current in protocols:
+    done: dict[str, list[ExperimentResult]] = {p: [] for p in protocols}
+    finished: list[str] = []
+    for seed in seeds:
+        for current in protocols:
 
-        def export(seed: int, split: InteractionSplit, protocol: str = current) -> None:
-            if (protocol, seed) in targets:
-                peers.export_split(
-                    snapshot, split, targets[protocol, seed], split_name(name, protocol, seed)
+            def export(seed: int, split: InteractionSplit, protocol: str = current) -> None:
+                if (protocol, seed) in targets:
+                    peers.export_split(
+                        snapshot, split, targets[protocol, seed], split_name(name, protocol, seed)
+                    )
+
+            done[current].append(
+                run_experiment(
+                    snapshot,
+                    models=models,
+                    protocol=current,
+                    seeds=[seed],
+                    config=config,
+                    epochs=epochs,
+                    peer_runs=peer_runs,
+                    name=name,
+                    on_split=export,
+                    progress=progress,
+                    tail_weights=tail_weights,
+                    cache=cache,
+                    dataset_name=dataset_name,
                 )
-
-        results.append(
-            run_experiment(
-                snapshot,
-                models=models,
-                protocol=current,
-                seeds=seeds,
-                config=config,
-                epochs=epochs,
-                peer_runs=peer_runs,
-                name=name,
-                on_split=export,
-                progress=progress,
             )
-        )
-    return write_report(results, Path(out_dir))
+            finished.append(f"{current}/s{seed}")
+            results = [merge_results(parts) for parts in done.values() if parts]
+            write_report(results, Path(out_dir))
+            if summary is not None:
+                document = summary_document(
+                    results,
+                    command=command or shlex.join([sys.executable, *sys.argv]),
+                    started=started,
+                    finished=finished,
+                    planned=[f"{p}/s{s}" for s in seeds for p in protocols],
+                    tail_weights=tail_weights,
+                )
+                Path(summary).parent.mkdir(parents=True, exist_ok=True)
+                Path(summary).write_text(json.dumps(document, indent=1, default=json_default))
+    return Path(out_dir)

@@ -304,7 +304,13 @@ def markdown(results: list[ExperimentResult], plots: dict[str, list[str]]) -> st
     """The text of ``report.md``."""
     data = results[0].dataset if results else {}
     out = ["# TailGraph evaluation", ""]
-    out.append("Dataset: " + ", ".join(f"{v} {k}" for k, v in data.items()) + ".")
+    sizes = {k: v for k, v in data.items() if k not in ("name", "absent", "skipped")}
+    named = f"`{data['name']}`: " if data.get("name") else ""
+    out.append("Dataset " + named + ", ".join(f"{v} {k}" for k, v in sizes.items()) + ".")
+    if data.get("absent"):
+        out.append(f"Absent from the data: {', '.join(data['absent'])}.")
+    for model, why in data.get("skipped", {}).items():
+        out.append(f"Not run: `{model}` ({why}).")
     out.append("")
     for r in results:
         split = next(iter(r.splits.values()), {})

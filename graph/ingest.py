@@ -189,10 +189,54 @@ def _triple_groups(
 
 
 def counts(store: GraphStore) -> tuple[dict[str, int], dict[str, int]]:
-    """Nodes per label and relationships per type currently in the store."""
-    nodes = {r["label"]: int(r["count"]) for r in run_query(store, "count_nodes")}
+    """Nodes per label (:data:`NODE_LABELS`) and relationships per type in the store."""
+    nodes = {
+        r["label"]: int(r["count"])
+        for r in run_query(store, "count_nodes")
+        if r["label"] in NODE_LABELS
+    }
     rels = {r["type"]: int(r["count"]) for r in run_query(store, "count_relationships")}
     return nodes, rels
+
+
+def stored_dataset(store: GraphStore) -> dict[str, Any]:
+    """What the graph holds: ``name`` of the dataset recorded by a guarded ingest (None when
+    none was), its recorded sizes, and ``stored_items``, the items now in the graph."""
+    rows = run_query(store, "dataset_read")
+    return rows[0] if rows else {"name": None, "stored_items": 0}
+
+
+class DifferentDatasetError(DataValidationError):
+    """The graph already holds another dataset; ingesting would merge the two."""
+
+
+def check_dataset(store: GraphStore, name: str) -> None:
+    """Refuse to merge dataset ``name`` into a graph holding another dataset's nodes (or
+    items that no guarded ingest recorded): :class:`DifferentDatasetError` says what to do."""
+    held = stored_dataset(store)
+    if held.get("name") == name or not held.get("stored_items"):
+        return
+    what = (
+        f"dataset {held['name']!r} ({held.get('items')} items)"
+        if held.get("name")
+        else f"{held['stored_items']:,} items that no `tailgraph ingest` recorded"
+    )
+    raise DifferentDatasetError(
+        f"the graph already holds {what}; ingesting {name!r} would merge the two. Pass "
+        "--replace to clear it first, or ingest into another graph with --graph NAME "
+        "(TAILGRAPH_GRAPH_NAME; FalkorDB) or another TAILGRAPH_NEO4J_DATABASE (Neo4j)"
+    )
+
+
+def record_dataset(store: GraphStore, dataset: Dataset) -> None:
+    """Mark the graph as holding ``dataset`` (its name and sizes), read by :func:`check_dataset`."""
+    props = {
+        "name": dataset.name,
+        "users": len(dataset.users),
+        "items": len(dataset.items),
+        "interactions": len(dataset.interactions),
+    }
+    run_query(store, "dataset_record", {"props": props})
 
 
 def ingest(
@@ -202,8 +246,13 @@ def ingest(
     batch_size: int = 5000,
     progress: bool = True,
     replace: bool = False,
+    guard: bool = False,
 ) -> IngestReport:
-    """Validate ``dataset``, then MERGE it into ``store``; ``replace`` clears the store first."""
+    """Validate ``dataset``, then MERGE it into ``store``; ``replace`` clears the store first.
+
+    With ``guard`` (the CLI's and the demo's ingest), a graph holding another dataset is
+    refused (:func:`check_dataset`) and the dataset's name is recorded in the graph.
+    """
     started = time.perf_counter()
     node_rows = {
         "User": _node_rows(dataset.users, f"{dataset.name}.users"),
@@ -216,6 +265,8 @@ def ingest(
 
     if replace:
         store.clear()
+    elif guard:
+        check_dataset(store, dataset.name)
     for label in NODE_LABELS:
         store.ensure_unique_id(label)
 
@@ -256,6 +307,8 @@ def ingest(
                 progress=bar,
             )
 
+    if guard:
+        record_dataset(store, dataset)
     run_query(store, "entity_item_counts")  # each entity's specificity, read per request
     nodes, relationships = counts(store)
     checkpoint = getattr(store, "checkpoint", None)

@@ -153,6 +153,22 @@ def data_fetch(
 
 
 # -- ingest --------------------------------------------------------------------------------------
+GraphOption = Annotated[
+    str | None,
+    typer.Option(
+        "--graph",
+        help="FalkorDB graph to use (one dataset per graph); the same as TAILGRAPH_GRAPH_NAME.",
+    ),
+]
+
+
+def _use_graph(graph: str | None) -> None:
+    if graph is not None:
+        if not graph.strip():
+            raise typer.BadParameter("--graph needs a non-empty name")
+        os.environ["TAILGRAPH_GRAPH_NAME"] = graph
+
+
 def _directory_option(fmt: str, files: str) -> object:
     return typer.Option(
         f"--{fmt}",
@@ -189,14 +205,19 @@ def ingest(
         int | None, typer.Option(help="Generate a synthetic dataset with this many users.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed for synthetic data.")] = 0,
-    replace: Annotated[bool, typer.Option(help="Clear the graph first.")] = False,
+    replace: Annotated[
+        bool, typer.Option(help="Clear the graph first (needed to load another dataset into it).")
+    ] = False,
     batch_size: Annotated[int, typer.Option(help="Rows per UNWIND batch.", min=1)] = 5000,
+    graph: GraphOption = None,
 ) -> None:
     """Load a dataset into the graph store (validated first, then idempotent MERGE); print counts.
 
     One source: `--dataset NAME`, a directory with `--atomic`, `--kgat`, `--movielens` or
-    `--csv`, or `--synthetic-users N`. Without any, ml-100k.
+    `--csv`, or `--synthetic-users N`. Without any, ml-100k. A graph holds one dataset: loading
+    another into it is refused unless `--replace` (or `--graph NAME` for a graph of its own).
     """
+    _use_graph(graph)
     settings = get_settings()
     directories = {"atomic": atomic, "kgat": kgat, "movielens": movielens, "csv": csv}
     given = [f"--{fmt}" for fmt, path in directories.items() if path is not None]
@@ -325,16 +346,39 @@ def _numbers(raw: list[str]) -> list[int]:
     return [int(part) for item in raw for part in item.replace(",", " ").split()]
 
 
+def _command_line(ctx: typer.Context) -> str:
+    """The command as given (options away from their defaults), for the recorded JSON."""
+    import shlex
+
+    words = ["tailgraph", *ctx.command_path.split()[1:]]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if not param.opts or value == param.default or value is None:
+            continue
+        flag = param.opts[0]
+        if isinstance(value, bool):
+            words.append(flag if value else param.secondary_opts[0])
+        else:
+            for one in value if isinstance(value, (list, tuple)) else [value]:
+                words += [flag, str(one)]
+    return shlex.join(words + list(ctx.args))
+
+
 @app.command(context_settings={"allow_extra_args": True})
 def evaluate(
     ctx: typer.Context,
-    models: Annotated[
-        str,
+    dataset: Annotated[
+        str | None,
         typer.Option(
-            help="Comma-separated models (mostpop,itemknn,bpr_mf,lightgcn,"
-            "text_only,fusion,tailgnn)."
+            help="Evaluate this dataset instead of the store's: a built-in name (ml-100k) or a "
+            "directory of RecBole atomic, KGAT, MovieLens or CSV files (format detected), or a "
+            "saved snapshot (.npz); node text is encoded with the configured BERT (cached)."
         ),
-    ] = "mostpop,itemknn,bpr_mf,lightgcn,text_only,fusion,tailgnn",
+    ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated models; default every registered model."),
+    ] = None,
     protocol: Annotated[
         list[str] | None, typer.Option(help="random | temporal | cold (repeatable).")
     ] = None,
@@ -342,7 +386,18 @@ def evaluate(
         list[str] | None, typer.Option(help="Seeds, e.g. --seeds 1 2 3 (mean ± std reported).")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Report directory.")] = None,
+    summary: Annotated[
+        Path | None,
+        typer.Option(help="Compact JSON record of the summary; default <out>.json."),
+    ] = None,
     epochs: Annotated[int | None, typer.Option(help="Maximum training epochs.")] = None,
+    tail_sweep: Annotated[
+        bool, typer.Option(help="Also score the tail_weight re-ranking sweep (slow on big data).")
+    ] = True,
+    cache: Annotated[
+        bool,
+        typer.Option(help="Reuse runs scored before with the same data, settings and code."),
+    ] = True,
     peer_results: Annotated[
         list[Path] | None, typer.Option(help="Peer top-K JSON (bench/peers), repeatable.")
     ] = None,
@@ -352,20 +407,45 @@ def evaluate(
     snapshot: Annotated[
         Path | None, typer.Option(help="Evaluate a saved snapshot (.npz) instead of the store.")
     ] = None,
+    graph: GraphOption = None,
 ) -> None:
-    """Run baselines and TailGraph on one split per protocol and seed; write a report."""
-    from tailgraph.gnn.registry import MODELS
+    """Run baselines and TailGraph on one split per protocol and seed; write a report.
 
+    The dataset is the configured store's graph unless `--dataset` names another. Trained
+    models stop early as in the recorded report (validation NDCG@20 every 2 epochs, patience
+    5); scored runs are cached in the data directory, so adding a seed fits only that seed.
+    """
+    from tailgraph.gnn import registry
+
+    _use_graph(graph)
     settings = get_settings()
     # Typer takes one value per option: trailing numbers after --seeds arrive as extra args.
     seed_list = _numbers((seeds or []) + [a for a in ctx.args if a.replace(",", "").isdigit()])
     unknown = [a for a in ctx.args if not a.replace(",", "").isdigit()]
     if unknown:
         raise typer.BadParameter(f"unexpected arguments {unknown}")
-    model_list = [model_name(m, MODELS) for m in models.split(",") if m.strip()]
+    if dataset is not None and snapshot is not None:
+        raise typer.BadParameter("give --dataset or --snapshot, not both")
+    default_models = getattr(registry, "DEFAULT_MODELS", registry.MODELS)
+    model_list = (
+        [model_name(m, registry.MODELS) for m in models.split(",") if m.strip()]
+        if models
+        else list(default_models)
+    )
     out_dir = out or settings.artefacts_dir / "evaluation"
     try:
-        source = snapshot if snapshot is not None else _store(settings)
+        name = None
+        if dataset is not None:
+            loaded = stages.load_source(settings, dataset)
+            if isinstance(loaded, Path):
+                source = loaded
+            else:
+                name = loaded.name
+                for warning in stages.kg_warnings(loaded):
+                    _warn(warning)
+                source = stages.dataset_snapshot(settings, loaded)
+        else:
+            source = snapshot if snapshot is not None else _store(settings)
         written = stages.evaluate(
             source,
             models=model_list,
@@ -375,6 +455,12 @@ def evaluate(
             peer_results=peer_results or [],
             export_split=export_split,
             epochs=epochs,
+            name=name,
+            tail_sweep=tail_sweep,
+            cache_dir=settings.cache_dir / "evaluation" if cache else None,
+            summary=summary or out_dir.with_name(out_dir.name + ".json"),
+            command=_command_line(ctx),
+            strict_models=models is not None,
         )
     except TailGraphError as e:
         _fail(e)

@@ -62,6 +62,99 @@ def load_files(fmt: str, directory: Path, name: str | None = None) -> Dataset:
     return load_csv(directory, name)
 
 
+def detect_format(directory: Path) -> str:
+    """Which of :data:`FORMATS` a directory holds, from its file names (docs/data-formats.md):
+    ``*.inter`` atomic, ``train.txt`` KGAT, ``u.data``/``ratings.dat``/``ratings.csv``
+    MovieLens, ``interactions.csv`` CSV."""
+    from tailgraph.errors import DataValidationError
+
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataValidationError("not a directory", source=directory)
+    names = {path.name for path in directory.iterdir()}
+    if any(name.endswith(".inter") for name in names):
+        return "atomic"
+    if "train.txt" in names:
+        return "kgat"
+    if names & {"u.data", "ratings.dat", "ratings.csv"}:
+        return "movielens"
+    if "interactions.csv" in names:
+        return "csv"
+    raise DataValidationError(
+        "no dataset files found: expected <name>.inter (RecBole atomic), train.txt (KGAT), "
+        "u.data / ratings.dat / ratings.csv (MovieLens) or interactions.csv (CSV)",
+        source=directory,
+    )
+
+
+def _atomic_name(directory: Path) -> str:
+    """The RecBole file stem: the directory's name, else the one ``*.inter`` file's stem."""
+    if (directory / f"{directory.name}.inter").is_file():
+        return directory.name
+    stems = sorted(path.stem for path in directory.glob("*.inter"))
+    return stems[0] if len(stems) == 1 else directory.name
+
+
+def load_source(settings: Settings, source: str | Path) -> Dataset | Path:
+    """``source`` of ``tailgraph evaluate --dataset``: a built-in name (fetched if needed), a
+    directory in one of :data:`FORMATS` (detected), or a saved snapshot (.npz, returned as
+    its path)."""
+    from tailgraph.errors import ConfigurationError
+    from tailgraph.graph.datasets import DATASETS, load
+
+    text = str(source)
+    if text in DATASETS:
+        return load(text, settings.datasets_dir)
+    path = Path(text).expanduser()
+    if path.is_file() and path.suffix == ".npz":
+        return path.absolute()
+    if path.is_dir():
+        fmt = detect_format(path)
+        return load_files(fmt, path, name=_atomic_name(path) if fmt == "atomic" else None)
+    raise ConfigurationError(
+        f"--dataset {text!r} is neither a built-in dataset ({', '.join(sorted(DATASETS))}) "
+        "nor an existing directory of dataset files or a saved snapshot (.npz)"
+    )
+
+
+def dataset_snapshot(
+    settings: Settings, data: Dataset, *, progress: bool | None = None
+) -> GraphSnapshot:
+    """The snapshot an ingest and ``tailgraph encode`` of ``data`` would export, without a
+    store: node text encoded by the configured BERT (through the encode stage's cache)."""
+    import sys
+
+    from tailgraph.encoders.bert import TextEncoder
+    from tailgraph.encoders.cache import EmbeddingCache, text_hash
+    from tailgraph.encoders.text import node_text
+    from tailgraph.graph.export import snapshot_from_dataset
+
+    records = {"Item": data.items, "User": data.users, "Entity": data.entities}
+    texts = {
+        label: {str(r["id"]): t for r in rows if (t := node_text(label, r))}
+        for label, rows in records.items()
+    }
+    if not any(texts.values()):
+        return snapshot_from_dataset(data, {})
+    show = sys.stderr.isatty() if progress is None else progress
+    encoder = TextEncoder(settings.encoder_path, device=settings.device)
+    vectors: dict[str, dict[str, list[float]]] = {}
+    with EmbeddingCache(settings.cache_dir / "text-embeddings.sqlite") as cache:
+        for label, by_id in texts.items():
+            keys = {node: text_hash(encoder.model_id, text) for node, text in by_id.items()}
+            found = cache.get_many(keys.values())
+            missing = {key: by_id[node] for node, key in keys.items() if key not in found}
+            if missing:
+                fresh = encoder.encode(
+                    list(missing.values()), batch_size=settings.encoder_batch_size, progress=show
+                )
+                new = dict(zip(missing, fresh, strict=True))
+                cache.put_many(new)
+                found.update(new)
+            vectors[label] = {node: found[key].tolist() for node, key in keys.items()}
+    return snapshot_from_dataset(data, vectors)
+
+
 def load_dataset(
     settings: Settings,
     *,
@@ -115,15 +208,19 @@ def ingest(
     batch_size: int = 5000,
     replace: bool = False,
     progress: bool | None = None,
+    guard: bool = True,
 ) -> IngestReport:
     """Validate ``data`` and MERGE it into ``store`` (idempotent); a progress bar only when
-    stderr is a terminal unless ``progress`` says otherwise."""
+    stderr is a terminal unless ``progress`` says otherwise. ``guard``: refuse a graph that
+    holds another dataset (``replace`` clears it instead) and record ``data``'s name in it."""
     import sys
 
     from tailgraph.graph.ingest import ingest as run_ingest
 
     show = sys.stderr.isatty() if progress is None else progress
-    return run_ingest(store, data, batch_size=batch_size, replace=replace, progress=show)
+    return run_ingest(
+        store, data, batch_size=batch_size, replace=replace, progress=show, guard=guard
+    )
 
 
 # -- encode --------------------------------------------------------------------------------------
@@ -238,14 +335,49 @@ def evaluate(
     peer_results: Sequence[Path] = (),
     export_split: Path | None = None,
     epochs: int | None = None,
+    name: str | None = None,
+    tail_sweep: bool = True,
+    cache_dir: Path | None = None,
+    summary: Path | None = None,
+    command: str | None = None,
+    progress: bool = True,
+    strict_models: bool = False,
 ) -> Path:
     """Every model on every protocol × seed split of the graph (read once), report in
-    ``out_dir``; ``source`` is an open store, a snapshot or a saved snapshot (.npz)."""
-    from tailgraph.evaluation.harness import run_evaluation
+    ``out_dir`` and the compact record in ``summary``; ``source`` is an open store, a snapshot
+    or a saved snapshot (.npz). Trained models use the recorded report's schedule
+    (:data:`~tailgraph.evaluation.harness.REPORT_CONFIG`); ``name`` names the dataset (default:
+    the one recorded in the store, the snapshot file's stem, else ``tailgraph``);
+    ``tail_sweep=False`` skips the tail-weight sweep; ``cache_dir`` keeps every scored run so
+    a rerun with one more seed fits only that seed (one folder per dataset name under it).
+    Models the data cannot feed (text models without item text) are left out and the report
+    says so; with ``strict_models`` (models named by the user) that is an error instead."""
+    from tailgraph.errors import ConfigurationError
+    from tailgraph.evaluation.cache import RunCache
+    from tailgraph.evaluation.harness import REPORT_CONFIG, run_evaluation, runnable
+    from tailgraph.evaluation.tradeoff import TAIL_WEIGHTS
     from tailgraph.graph.export import export_snapshot
     from tailgraph.graph.snapshot import GraphSnapshot
 
-    snapshot = source if isinstance(source, (GraphSnapshot, Path)) else export_snapshot(source)
+    if isinstance(source, Path):
+        name = name or source.stem
+        snapshot: GraphSnapshot | Path = source
+    elif isinstance(source, GraphSnapshot):
+        snapshot = source
+    else:
+        from tailgraph.graph.ingest import stored_dataset
+
+        name = name or stored_dataset(source).get("name")
+        snapshot = export_snapshot(source)
+    if isinstance(snapshot, Path):
+        from tailgraph.graph.snapshot import load_snapshot
+
+        snapshot = load_snapshot(snapshot)
+    _, skipped = runnable(models, snapshot)
+    if skipped and strict_models:
+        left = ", ".join(f"{model} ({why})" for model, why in skipped.items())
+        raise ConfigurationError(f"cannot evaluate {left}; leave them out of --models")
+    name = name or "tailgraph"
     return run_evaluation(
         snapshot,
         models=models,
@@ -255,6 +387,13 @@ def evaluate(
         peer_results=list(peer_results),
         export_split=export_split,
         epochs=epochs,
+        progress=progress,
+        config=REPORT_CONFIG,
+        name=name,
+        tail_weights=TAIL_WEIGHTS if tail_sweep else (),
+        cache=RunCache(Path(cache_dir) / name.replace("/", "_")) if cache_dir else None,
+        summary=summary,
+        command=command,
     )
 
 

@@ -294,3 +294,30 @@ def test_progress_bar_reports_to_stderr(store, capsys: pytest.CaptureFixture[str
     assert "ingest" in capsys.readouterr().err
     ingest(store, small(), progress=False)
     assert capsys.readouterr().err == ""
+
+
+# -- one dataset per graph -------------------------------------------------------------------------
+def test_a_guarded_ingest_refuses_another_dataset_in_the_same_graph(store) -> None:
+    from tailgraph.graph.ingest import DifferentDatasetError, stored_dataset
+
+    first = generate(TINY)
+    report = ingest(store, first, progress=False, guard=True)
+    assert report.nodes == {"User": 30, "Item": 20, "Entity": 12}  # the marker is no node type
+    held = stored_dataset(store)
+    assert held["name"] == first.name and held["items"] == 20 and held["stored_items"] == 20
+    again = ingest(store, first, progress=False, guard=True)  # the same dataset: idempotent
+    assert again.nodes == report.nodes and again.relationships == report.relationships
+    with pytest.raises(DifferentDatasetError, match=rf"holds dataset '{first.name}'.*--replace"):
+        ingest(store, small(), progress=False, guard=True)
+    assert counts(store) == (report.nodes, report.relationships)  # nothing was written
+    replaced = ingest(store, small(), progress=False, guard=True, replace=True)
+    assert replaced.nodes == {"User": 2, "Item": 2, "Entity": 2}
+    assert stored_dataset(store)["name"] == "small"
+
+
+def test_a_guarded_ingest_refuses_items_no_ingest_recorded(store) -> None:
+    from tailgraph.graph.ingest import DifferentDatasetError
+
+    ingest(store, small(), progress=False)  # unguarded (library use): nothing recorded
+    with pytest.raises(DifferentDatasetError, match="2 items that no `tailgraph ingest` recorded"):
+        ingest(store, generate(TINY), progress=False, guard=True)
