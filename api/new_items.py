@@ -16,6 +16,7 @@ import json
 import threading
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -44,27 +45,30 @@ def kg_similarities(
     store: GraphStore, item_id: str, entity_ids: list[str], candidates: list[str]
 ) -> np.ndarray:
     """Cosine of the new item's weighted entity links with each candidate's (zeros without
-    links); weights :func:`~tailgraph.gnn.transfer.entity_weights`."""
+    links); weights :func:`~tailgraph.gnn.transfer.entity_weights` of the stored `itemCount`s.
+
+    Two bounded reads: the new item's own entities' counts, and one aggregated row per
+    candidate (its entities' counts and the entities it shares with the new item), so the
+    cost grows with the candidates' own links, never with a hub entity's.
+    """
     similarity = np.zeros(len(candidates), dtype=np.float32)
     if not entity_ids or not candidates:
         return similarity
-    links: dict[str, set[str]] = defaultdict(set)
-    for row in run_query(store, "item_entity_links", {"item_ids": candidates}, read_only=True):
-        links[str(row["item_id"])].add(str(row["entity_id"]))
-    entities = sorted(set(entity_ids).union(*links.values()))
-    degree = {e: 0 for e in entities}
-    parameters = {"entity_ids": entities}
-    for row in run_query(store, "entity_item_degrees", parameters, read_only=True):
+    own = list(dict.fromkeys(entity_ids))
+    degree = dict.fromkeys(own, 0)
+    for row in run_query(store, "entity_item_degrees", {"entity_ids": own}, read_only=True):
         degree[str(row["entity_id"])] = int(row["degree"])
-    weights = entity_weights(np.array([degree[e] for e in entities]))
-    weight = dict(zip(entities, weights.tolist(), strict=True))
-    own = set(entity_ids)
-    own_norm = float(np.sqrt(sum(weight[e] ** 2 for e in own)))
-    for n, candidate in enumerate(candidates):
-        theirs = links.get(candidate, set())
-        norm = own_norm * float(np.sqrt(sum(weight[e] ** 2 for e in theirs)))
+    weights = entity_weights(np.array([degree[e] for e in own]))
+    weight = dict(zip(own, weights.tolist(), strict=True))
+    own_norm = float(np.sqrt(sum(w**2 for w in weight.values())))
+    position = {candidate: n for n, candidate in enumerate(candidates)}
+    parameters = {"item_ids": candidates, "entity_ids": own}
+    for row in run_query(store, "item_kg_profiles", parameters, read_only=True):
+        theirs = entity_weights(np.array([int(d) for d in row["degrees"]], dtype=np.int64))
+        norm = own_norm * float(np.sqrt(sum(w**2 for w in theirs.tolist())))
         if norm > 0:
-            similarity[n] = sum(weight[e] ** 2 for e in own & theirs) / norm
+            shared = set(str(e) for e in row["shared"])
+            similarity[position[str(row["item_id"])]] = sum(weight[e] ** 2 for e in shared) / norm
     return similarity
 
 
@@ -149,15 +153,33 @@ def add_item(
         return _add_item(store, scorer, others, texts, body, limits)
 
 
-def _add_item(
+@dataclass
+class _Prepared:
+    """Everything a write of ``body`` needs, computed before anything is written."""
+
+    body: NewItem
+    digest: str
+    allowed: frozenset[str]
+    by_type: dict[str, list[str]]
+    entity_ids: list[str]
+    props: dict[str, object]
+    text_vector: np.ndarray
+    text_hash: str
+    vector: np.ndarray | None
+    kind: EmbeddingKind
+    text_ids: list[str]
+    extras: dict[int, np.ndarray]
+
+
+def _prepare(
     store: GraphStore,
     scorer: Scorer,
     others: list[Scorer],
     texts: TextIndex,
     body: NewItem,
     limits: ExpansionLimits,
-) -> tuple[ItemCreated, bool]:
-    digest = payload_hash(body)
+) -> _Prepared:
+    """Validate the body and compute the item's text and inductive vectors (reads only)."""
     allowed = kg_relation_types(store)
     by_type: dict[str, list[str]] = defaultdict(list)
     for link in body.links:
@@ -191,59 +213,226 @@ def _add_item(
     )
     extras: dict[int, np.ndarray] = {}
     for n, other in enumerate(others):
-        if other is scorer or other.has_item(body.item_id):
+        if other is scorer:
             continue
         extra, _, _ = inductive_vector(
             store, other, texts, body.item_id, text_vector, entity_ids, limits
         )
         if extra is not None:
             extras[n] = extra
+    return _Prepared(
+        body,
+        payload_hash(body),
+        allowed,
+        dict(by_type),
+        entity_ids,
+        props,
+        text_vector,
+        text_hash(model_id, text),
+        vector,
+        kind,
+        text_ids,
+        extras,
+    )
 
+
+def _add_item(
+    store: GraphStore,
+    scorer: Scorer,
+    others: list[Scorer],
+    texts: TextIndex,
+    body: NewItem,
+    limits: ExpansionLimits,
+) -> tuple[ItemCreated, bool]:
+    p = _prepare(store, scorer, others, texts, body, limits)
     token = uuid.uuid4().hex
     rows = run_query(
         store,
         "item_create",
         {
             "item_id": body.item_id,
-            "props": props,
-            "text_embedding": [float(x) for x in text_vector],
-            "text_hash": text_hash(model_id, text),
-            "payload_hash": digest,
+            "props": p.props,
+            "text_embedding": [float(x) for x in p.text_vector],
+            "text_hash": p.text_hash,
+            "payload_hash": p.digest,
             "token": token,
-            "embedding": None if vector is None else [float(x) for x in vector],
+            "embedding": None if p.vector is None else [float(x) for x in p.vector],
         },
     )
     state = rows[0]
     created = bool(state["created"])
-    if not created and state["payload_hash"] != digest:
+    if not created and state["payload_hash"] != p.digest:
         raise ConflictError(f"item {body.item_id!r} already exists with different content")
     if created or state["pending"]:  # ours, or a same-body write an earlier call left unfinished
         try:
-            written = _write_links(store, body.item_id, by_type, entity_ids, allowed)
+            written = _write_links(store, body.item_id, p.by_type, p.entity_ids, p.allowed)
         except BaseException:
             if created:
                 _delete_quietly(store, body.item_id)
             raise
-        if not created and vector is not None:  # the node may predate this vector
-            write_embeddings(store, "Item", [body.item_id], vector[None])
+        if not created and p.vector is not None:  # the node may predate this vector
+            write_embeddings(store, "Item", [body.item_id], p.vector[None])
     else:
         written = _count_links(store, body.item_id)
+    return _remember(scorer, others, texts, store, p, written, replace=False), created
 
-    if vector is not None and not scorer.has_item(body.item_id):
-        scorer.add_item(body.item_id, vector)
-    for n, extra in extras.items():
-        if not others[n].has_item(body.item_id):
-            others[n].add_item(body.item_id, extra)
-    texts.add(store, body.item_id, text_vector)
-    answer = ItemCreated(
-        item_id=body.item_id,
+
+def _remember(
+    scorer: Scorer,
+    others: list[Scorer],
+    texts: TextIndex,
+    store: GraphStore,
+    p: _Prepared,
+    written: int,
+    *,
+    replace: bool,
+) -> ItemCreated:
+    """Give the loaded models the item's vectors (``replace``: instead of the ones an
+    earlier version of the item got) and answer."""
+    item_id = p.body.item_id
+    pairs = [
+        (model, p.vector if model is scorer else p.extras.get(n)) for n, model in enumerate(others)
+    ]
+    if all(model is not scorer for model in others):
+        pairs.append((scorer, p.vector))
+    for model, vector in pairs:
+        if replace:
+            model.forget_item(item_id)
+        if vector is not None and not model.has_item(item_id):
+            model.add_item(item_id, vector)
+    texts.add(store, item_id, p.text_vector)
+    return ItemCreated(
+        item_id=item_id,
         links=written,
         model=scorer.model_name,
         version=scorer.version,
-        embedding=kind,
-        text_neighbours=text_ids,
+        embedding=p.kind,
+        text_neighbours=p.text_ids,
     )
-    return answer, created
+
+
+def put_item(
+    store: GraphStore,
+    scorer: Scorer,
+    others: list[Scorer],
+    texts: TextIndex,
+    body: NewItem,
+    limits: ExpansionLimits,
+) -> tuple[ItemCreated, bool]:
+    """``PUT /items/{id}``: create the item as POST does, or replace an existing one's title,
+    text, genres, year and KG links with the body's; (answer, created).
+
+    The same body again changes nothing (200). A replace computes everything first, then
+    writes the node and removes its old links in one statement, then writes the new links;
+    if that fails the previous version (properties, vectors, links) is put back before the
+    error is raised, and the node stays marked pending with the new body's hash until
+    its links are complete, so a retry of the same body finishes it. An item added through
+    the API gets new inductive vectors in the store and every loaded model. Only items added
+    through the API can be replaced: one loaded by ingest is a ConflictError.
+    """
+    with _item_lock(body.item_id):
+        rows = run_query(store, "item_snapshot", {"item_id": body.item_id}, read_only=True)
+        if not rows or rows[0]["payload_hash"] == payload_hash(body):
+            return _add_item(store, scorer, others, texts, body, limits)
+        if rows[0]["payload_hash"] is None:
+            raise ConflictError(
+                f"item {body.item_id!r} was loaded by ingest, not added through the API; "
+                "change it in the dataset and ingest again"
+            )
+        return _replace_item(store, scorer, others, texts, body, limits, rows[0]), False
+
+
+def _replace_item(
+    store: GraphStore,
+    scorer: Scorer,
+    others: list[Scorer],
+    texts: TextIndex,
+    body: NewItem,
+    limits: ExpansionLimits,
+    old: dict,
+) -> ItemCreated:
+    p = _prepare(store, scorer, others, texts, body, limits)
+    rows = run_query(
+        store,
+        "item_replace",
+        {
+            "item_id": body.item_id,
+            "title": body.title,
+            "text": body.text,
+            "year": body.year,
+            "genres": body.genres or None,
+            "text_embedding": [float(x) for x in p.text_vector],
+            "text_hash": p.text_hash,
+            "payload_hash": p.digest,
+            "token": uuid.uuid4().hex,
+        },
+    )
+    before = [str(e) for e in rows[0]["entity_ids"] or []] if rows else []
+    try:
+        if p.vector is not None:
+            write_embeddings(store, "Item", [body.item_id], p.vector[None])
+        written = _write_links(
+            store,
+            body.item_id,
+            p.by_type,
+            list(dict.fromkeys([*p.entity_ids, *before])),
+            p.allowed,
+        )
+    except BaseException:
+        _restore_quietly(store, body.item_id, old, p.allowed | _link_types(old))
+        raise
+    return _remember(scorer, others, texts, store, p, written, replace=True)
+
+
+def _as_list(value: object) -> list[float] | None:
+    return None if value is None else [float(x) for x in value]  # type: ignore[attr-defined]
+
+
+def _link_types(old: dict) -> frozenset[str]:
+    return frozenset(str(link["type"]) for link in old["links"] or [])
+
+
+def _restore_quietly(store: GraphStore, item_id: str, old: dict, allowed: frozenset[str]) -> None:
+    """Put back the version a failed replace read first; if the store is gone too, the node
+    stays pending with the new body's hash and a retry of that body finishes the replace."""
+    try:
+        rows = run_query(
+            store,
+            "item_replace",
+            {
+                "item_id": item_id,
+                "title": old["title"],
+                "text": old["text"],
+                "year": old["year"],
+                "genres": old["genres"],
+                "text_embedding": _as_list(old["text_embedding"]),
+                "text_hash": old["text_hash"],
+                "payload_hash": old["payload_hash"],
+                "token": old["pending"],
+            },
+        )
+        if old["embedding"] is not None:
+            write_embeddings(store, "Item", [item_id], np.asarray([_as_list(old["embedding"])]))
+        groups: dict[tuple[str, bool, object], list[str]] = defaultdict(list)
+        for link in old["links"] or []:
+            groups[(str(link["type"]), bool(link["outgoing"]), link["relation"])].append(
+                str(link["entity_id"])
+            )
+        for (rel_type, outgoing, relation), ids in groups.items():
+            run_query(
+                store,
+                "item_link_entities" if outgoing else "item_link_entities_in",
+                {"item_id": item_id, "entity_ids": ids, "relation": relation},
+                allowed=allowed,
+                rel_type=rel_type,
+            )
+        removed = [str(e) for e in rows[0]["entity_ids"] or []] if rows else []
+        restored = [str(link["entity_id"]) for link in old["links"] or []]
+        touched = list(dict.fromkeys([*removed, *restored]))
+        if touched:
+            run_query(store, "entity_item_counts_of", {"entity_ids": touched})
+    except Exception:  # the original error is the one to report
+        pass
 
 
 def _write_links(
@@ -257,6 +446,13 @@ def _write_links(
     written = 0
     for rel_type, ids in by_type.items():
         name_rows = run_query(
+            store,
+            "item_relation_name_at",
+            {"entity_ids": list(dict.fromkeys(ids))},
+            read_only=True,
+            allowed=allowed,
+            rel_type=rel_type,
+        ) or run_query(
             store, "item_relation_name", read_only=True, allowed=allowed, rel_type=rel_type
         )
         result = run_query(
