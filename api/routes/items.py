@@ -1,4 +1,5 @@
-"""Item endpoints: nearest items in the learned embedding space, and adding an item."""
+"""Item endpoints: nearest items in the learned embedding space; adding, replacing and deleting
+an item."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from tailgraph.api.auth import AUTHENTICATED
 from tailgraph.api.deps import LimitsDep, ScorerDep, StateDep, StoreDep
 from tailgraph.api.routes.common import AUTH_ERRORS, BODY_ERRORS, ItemId
 from tailgraph.api.schemas import ErrorBody, ItemCreated, NewItem, SimilarItems
+from tailgraph.errors import DataValidationError
 
 router = APIRouter(prefix="/items", tags=["items"], dependencies=AUTHENTICATED)
 
@@ -61,6 +63,52 @@ def create_item(
     limits: LimitsDep,
 ) -> ItemCreated:
     answer, created = new_items.add_item(
+        store, scorer, state.models.all_loaded(), state.texts, body, limits
+    )
+    if not created:
+        response.status_code = 200
+    return answer
+
+
+@router.put(
+    "/{item_id:path}",
+    status_code=201,
+    summary="Create or replace an item added through the API (same body as POST /items)",
+    description=(
+        "Creates the item as POST /items does (201), or replaces the title, text, year, "
+        "genres and KG links of an item added through the API with the body's, with new "
+        "inductive vectors (200). The same body again (a retry) changes nothing (200). "
+        "Everything is computed before anything is written; a replace that fails part-way "
+        "puts the previous version back before answering, and the same body retried "
+        "finishes it. An item loaded by ingest is not replaced (409)."
+    ),
+    responses={
+        **BODY_ERRORS,
+        200: {"model": ItemCreated, "description": "Replaced, or the same body again"},
+        404: {"model": ErrorBody, "description": "A linked entity (or the model) is unknown"},
+        409: {"model": ErrorBody, "description": "The item was loaded by ingest"},
+        422: {
+            "model": ErrorBody,
+            "description": "Invalid body, path and body ids differ, or unknown relationship type",
+        },
+        503: {"model": ErrorBody, "description": "Store unreachable, no model or no encoder"},
+    },
+)
+def put_item(
+    item_id: ItemId,
+    body: NewItem,
+    response: Response,
+    state: StateDep,
+    store: StoreDep,
+    scorer: ScorerDep,
+    limits: LimitsDep,
+) -> ItemCreated:
+    if body.item_id != item_id:
+        raise DataValidationError(
+            f"item_id {body.item_id!r} in the body differs from {item_id!r} in the path",
+            field="item_id",
+        )
+    answer, created = new_items.put_item(
         store, scorer, state.models.all_loaded(), state.texts, body, limits
     )
     if not created:
