@@ -10,8 +10,7 @@ the collaborative and knowledge sources from them instead, one lookup per seed.
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tailgraph.api.titles import display_title
@@ -101,15 +100,22 @@ def user_history(store: GraphStore, user_id: str) -> UserHistory:
     rows = run_query(store, "user_history", {"user_id": user_id}, read_only=True)
     if not rows:
         raise NotFoundError(f"user {user_id!r} not found")
+    entries = [(row["item_id"], row["rating"], row["ts"], row.get("recorded")) for row in rows]
+    return history_from_entries(user_id, entries)
+
+
+def history_from_entries(user_id: str, entries: Iterable[Sequence]) -> UserHistory:
+    """A :class:`UserHistory` from ``(item_id, rating, ts, recorded)`` entries as the store
+    returns them (item_id None: a user without interactions); one item per id, latest ``ts``."""
     latest: dict[str, HistoryItem] = {}
-    for row in rows:
-        if row["item_id"] is None:
+    for item_id, rating, ts, recorded in entries:
+        if item_id is None:
             continue
         item = HistoryItem(
-            str(row["item_id"]),
-            float(row["rating"]) if row["rating"] is not None else None,
-            float(row["ts"]) if row["ts"] is not None else None,
-            float(row["recorded"]) if row.get("recorded") is not None else None,
+            str(item_id),
+            float(rating) if rating is not None else None,
+            float(ts) if ts is not None else None,
+            float(recorded) if recorded is not None else None,
         )
         previous = latest.get(item.item_id)
         if previous is None or (item.ts or -math.inf) > (previous.ts or -math.inf):
@@ -235,30 +241,42 @@ def item_titles(store: GraphStore, item_ids: Iterable[str]) -> dict[str, str | N
 
 
 class TitleCache:
-    """Item titles through a short-lived in-process cache: a response's titles cost no round
-    trip once seen (titles are set when an item is created and rarely change)."""
+    """Item titles in process memory: every title is read once at start-up (:meth:`load`), ids
+    missing then (items added later, possibly through another worker) are read on first use
+    and kept; the item write routes drop the ids they change (:meth:`forget`)."""
 
-    def __init__(self, ttl_seconds: float = 60.0, max_items: int = 200_000) -> None:
-        self.ttl_seconds = ttl_seconds
+    def __init__(self, max_items: int = 2_000_000) -> None:
         self.max_items = max_items
-        self._entries: dict[str, tuple[float, str | None]] = {}  # id -> (read at, title)
+        self._entries: dict[str, str | None] = {}
+
+    def load(self, store: GraphStore) -> int:
+        """Read every item's title (one query); return how many are held."""
+        rows = run_query(store, "item_titles_all", {}, read_only=True)
+        entries = {str(row["item_id"]): display_title(row["title"], row["year"]) for row in rows}
+        if len(entries) <= self.max_items:
+            self._entries = entries
+        return len(self._entries)
+
+    def forget(self, item_ids: Iterable[str]) -> None:
+        """Drop ``item_ids`` (created, replaced or deleted): their next use reads the store."""
+        for item_id in item_ids:
+            self._entries.pop(item_id, None)
 
     def get(self, store: GraphStore, item_ids: Iterable[str]) -> dict[str, str | None]:
-        """Like :func:`item_titles`; only ids not read within ``ttl_seconds`` go to the store."""
-        now = time.monotonic()
+        """Like :func:`item_titles`; only ids not held go to the store (one query)."""
         found: dict[str, str | None] = {}
         missing: list[str] = []
+        entries = self._entries
         for item_id in dict.fromkeys(item_ids):
-            entry = self._entries.get(item_id)
-            if entry is not None and now - entry[0] < self.ttl_seconds:
-                found[item_id] = entry[1]
+            if item_id in entries:
+                found[item_id] = entries[item_id]
             else:
                 missing.append(item_id)
         if missing:
             fresh = item_titles(store, missing)
-            if len(self._entries) + len(fresh) > self.max_items:
+            if len(entries) + len(fresh) > self.max_items:
                 self._entries = {}
-            self._entries.update((i, (now, title)) for i, title in fresh.items())
+            self._entries.update(fresh)
             found.update(fresh)
         return found
 

@@ -24,7 +24,7 @@ from tailgraph.api.schemas import Readiness
 from tailgraph.api.scoring import Scorer
 from tailgraph.api.text_index import TextIndex
 from tailgraph.api.vector_source import VectorSource
-from tailgraph.errors import ArtefactError, StoreUnavailableError, TailGraphError
+from tailgraph.errors import ArtefactError, QueryError, StoreUnavailableError, TailGraphError
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.store import GraphStore
 from tailgraph.settings import Settings
@@ -126,12 +126,19 @@ class ServiceState:
     def warm_up(self) -> list[str]:
         """Try to open the store and load the default model now; return what failed."""
         problems = []
-        for step in (self.store, self.scorer):
+        for step in (self.store, self.scorer, self._load_titles):
             try:
                 step()
             except (StoreUnavailableError, ArtefactError) as e:
                 problems.append(str(e))
         return problems
+
+    def _load_titles(self) -> None:
+        """Every item title into memory, so responses name items without a round trip."""
+        try:
+            self.titles.load(self.store())
+        except QueryError as e:
+            raise StoreUnavailableError(f"cannot read item titles: {e}") from e
 
     def close(self) -> None:
         """Close the store if this state opened it (an injected store belongs to the caller)."""

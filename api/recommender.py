@@ -45,6 +45,7 @@ class Profile:
     exclude_seen_in_graph: bool = False  # also let the graph drop the user's items
     proposed: dict[str, Candidate] = field(default_factory=dict)  # e.g. text matches
     text: TextAffinity | None = None  # free-text interests blended into the ranking score
+    nearest: list[tuple[str, float]] | None = None  # vector-source results already read
 
 
 @dataclass(frozen=True)
@@ -58,13 +59,29 @@ class Request:
 
 
 def user_profile(
-    store: GraphStore, scorer: Scorer, user_id: str, limits: ExpansionLimits, exclude_seen: bool
+    store: GraphStore,
+    scorer: Scorer,
+    user_id: str,
+    limits: ExpansionLimits,
+    exclude_seen: bool,
+    vectors: VectorSource | None = None,
 ) -> Profile:
-    """A stored user's profile: their vector (with live interactions folded in) and history."""
-    history = cand.user_history(store, user_id)
-    vector, kind = scorer.user_vector(
-        user_id, history.seen, history.recorded_after(scorer.trained_at)
-    )
+    """A stored user's profile: their vector (with live interactions folded in) and history.
+
+    With ``vectors``, a user the model learned is read with the vector source's candidates in
+    the same statement (:meth:`VectorSource.history_and_nearest`); they are kept only if no
+    interaction newer than the model changed the vector they were searched with.
+    """
+    learned = scorer.learned_user_vector(user_id) if vectors is not None else None
+    combined = None
+    if learned is not None and vectors is not None:
+        extra = limits.max_vector_candidates if exclude_seen else 0
+        combined = vectors.history_and_nearest(
+            store, user_id, learned, limits.max_vector_candidates, extra
+        )
+    history = combined[0] if combined is not None else cand.user_history(store, user_id)
+    live = history.recorded_after(scorer.trained_at)
+    vector, kind = scorer.user_vector(user_id, history.seen, live)
     return Profile(
         user_id=user_id,
         vector=vector,
@@ -72,6 +89,7 @@ def user_profile(
         seeds=history.seeds(limits.max_seeds),
         exclude=history.seen if exclude_seen else frozenset(),
         exclude_seen_in_graph=exclude_seen,
+        nearest=combined[1] if combined is not None and kind == "learned" else None,
     )
 
 
@@ -100,8 +118,11 @@ def recommend(
         )
     if entity_id is not None:
         cand.require_entities(store, [entity_id])
-    profile = user_profile(store, scorer, user_id, limits, exclude_seen)
     request = Request(k, tail_weight, tuple(sources or cand.SELECTABLE), entity_id)
+    wants_vector = cand.VECTOR in request.sources
+    profile = user_profile(
+        store, scorer, user_id, limits, exclude_seen, vectors if wants_vector else None
+    )
     return rank_profile(
         store, scorer, profile, request, limits, vectors, metrics, titles, on_pool=on_pool
     )
@@ -139,8 +160,10 @@ def gather(
             scorer.top_items(profile.vector, limits.max_model_candidates, profile.exclude),
         )
     if cand.VECTOR in wanted and vectors is not None:
-        extra = min(len(profile.exclude), limits.max_vector_candidates)
-        found = vectors.nearest(store, profile.vector, limits.max_vector_candidates + extra)
+        found = profile.nearest
+        if found is None:
+            extra = min(len(profile.exclude), limits.max_vector_candidates)
+            found = vectors.nearest(store, profile.vector, limits.max_vector_candidates + extra)
         propose(cand.VECTOR, [f for f in found if f[0] not in profile.exclude])
     if cand.TAIL in wanted:
         propose(

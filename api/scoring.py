@@ -130,6 +130,11 @@ class Scorer:
             return self._user.mean(axis=0)
         return self._catalogue.item.mean(axis=0)
 
+    def learned_user_vector(self, user_id: str) -> np.ndarray | None:
+        """The user's learned vector, None for a user the model was not trained on (or erased)."""
+        row = self._user_index.get(user_id)
+        return None if row is None else self._user[row]
+
     def user_vector(
         self, user_id: str, history: Collection[str], live: Collection[str] = ()
     ) -> tuple[np.ndarray, UserVectorKind]:

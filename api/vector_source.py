@@ -6,6 +6,10 @@ builds it in the background, so it is queried only once ``CALL db.indexes()`` sa
 OPERATIONAL (Neo4j: ``SHOW INDEXES`` says ONLINE); until then, or if the query fails (another
 model's dimension, say), the source is skipped and the rest of the request goes on.
 
+:meth:`VectorSource.history_and_nearest` reads a user's history and the nearest items to a
+vector known beforehand (a learned user vector) in one statement, so a default request costs
+one round trip.
+
 The CALL clause differs between engines, so it comes from the store's dialect and the statement
 is composed here rather than kept in a ``.cypher`` file (Neo4j's linter rejects FalkorDB's form).
 The index holds whichever model wrote back last; it only *proposes* candidates: every
@@ -20,6 +24,7 @@ import time
 
 import numpy as np
 
+from tailgraph.api.candidates import UserHistory, history_from_entries
 from tailgraph.errors import QueryError
 from tailgraph.graph.store import GraphStore
 
@@ -30,6 +35,21 @@ RECHECK_SECONDS = 2.0  # how often an index that is not ready yet is looked at a
 
 _FALKORDB_STATUS = "CALL db.indexes() YIELD label, types, status RETURN label, types, status"
 _NEO4J_STATUS = "SHOW INDEXES YIELD name, state WHERE name = $name RETURN state"
+# One statement, two independent parts (UNION ALL, so neither part's rows are copied into the
+# other's): part 0 the user's interactions, part 1 the vector search with
+# k = $k + min(distinct items, $extra), the k a separate nearest() call would use.
+_HISTORY = (
+    "MATCH (u:User {id: $user_id}) OPTIONAL MATCH (u)-[r:INTERACTED]->(i:Item) "
+    "RETURN 0 AS part, i.id AS item_id, r.rating AS rating, r.ts AS ts, r.recorded AS recorded "
+    "UNION ALL "
+    "MATCH (u:User {id: $user_id}) OPTIONAL MATCH (u)-[:INTERACTED]->(i:Item) "
+    "WITH count(DISTINCT i) AS seen "
+    "WITH $k + CASE WHEN seen < $extra THEN seen ELSE $extra END AS k "
+)
+_NEAREST = (
+    " WITH node, similarity ORDER BY similarity DESC"
+    " RETURN 1 AS part, node.id AS item_id, similarity AS rating, null AS ts, null AS recorded"
+)
 
 
 class VectorSource:
@@ -90,3 +110,33 @@ class VectorSource:
             logger.warning("vector candidates skipped: %s", e)
             return []
         return [(str(row["item_id"]), float(row["similarity"])) for row in rows]
+
+    def history_and_nearest(
+        self, store: GraphStore, user_id: str, vector: np.ndarray, k: int, extra: int
+    ) -> tuple[UserHistory, list[tuple[str, float]]] | None:
+        """The user's history and the ``k + min(len(history), extra)`` items nearest to
+        ``vector``, in one statement; None when the index is not ready, the query fails or
+        returns nothing (no such user: the caller reads the history alone and says so)."""
+        if k <= 0 or not self.ready(store, int(vector.shape[0])):
+            return None
+        query = _HISTORY + store.dialect.vector_query(LABEL, PROPERTY, "k", "$vector") + _NEAREST
+        parameters = {
+            "user_id": user_id,
+            "k": int(k),
+            "extra": int(extra),
+            "vector": [float(x) for x in vector],
+        }
+        try:
+            rows = store.run(query, parameters, read_only=True)
+        except QueryError as e:
+            logger.warning("history and vector candidates in one query failed: %s", e)
+            return None
+        if not rows:
+            return None
+        history = [
+            (row["item_id"], row["rating"], row["ts"], row["recorded"])
+            for row in rows
+            if row["part"] == 0
+        ]
+        nearest = [(str(row["item_id"]), float(row["rating"])) for row in rows if row["part"] == 1]
+        return history_from_entries(user_id, history), nearest

@@ -51,6 +51,7 @@ def main() -> None:
     store.run = timed  # type: ignore[method-assign]
     users = json.loads(args.users.read_text())
     state.vectors.ready(store, scorer.dimension)
+    state.titles.load(store)
 
     def one(user_id: str) -> bytes:
         result = recommender.recommend(
@@ -61,6 +62,7 @@ def main() -> None:
             limits=state.limits,
             vectors=state.vectors,
             metrics=state.metrics,
+            titles=state.titles,
         )
         started = time.perf_counter()
         body = result.model_dump_json().encode()

@@ -90,9 +90,10 @@ def test_served_model_uses_its_neighbours(
     assert sources["i6"] == ["knowledge"]
 
 
-def test_title_cache_reads_each_title_once_within_its_ttl(graph: FalkorDBStore) -> None:
-    cache = TitleCache(ttl_seconds=3600)
-    assert cache.get(graph, ["i1", "nope"]) == {"i1": "One"}
+def test_title_cache_holds_titles_until_a_write_route_forgets_them(graph: FalkorDBStore) -> None:
+    cache = TitleCache()
+    assert cache.load(graph) == 8  # every item of the small graph, one query
     graph.run("MATCH (i:Item {id: 'i1'}) SET i.title = 'Renamed'")
-    assert cache.get(graph, ["i1"]) == {"i1": "One"}
-    assert TitleCache(ttl_seconds=0).get(graph, ["i1"]) == {"i1": "Renamed"}
+    assert cache.get(graph, ["i1", "nope"]) == {"i1": "One"}  # served from memory
+    cache.forget(["i1"])  # what the item routes do for an item they change
+    assert cache.get(graph, ["i1"]) == {"i1": "Renamed"}
