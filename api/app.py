@@ -16,6 +16,7 @@ from tailgraph.api.body_limit import BodyLimitMiddleware
 from tailgraph.api.candidates import ExpansionLimits
 from tailgraph.api.deps import ServiceState
 from tailgraph.api.errors import install_error_handlers
+from tailgraph.api.in_flight import InFlightLimitMiddleware
 from tailgraph.api.prometheus import MetricsMiddleware
 from tailgraph.api.routes import docs, explore, health, items, recommendations, users
 from tailgraph.gnn.artefacts import LearnedEmbeddings
@@ -80,6 +81,8 @@ def create_app(
     app.add_middleware(
         MetricsMiddleware, metrics=state.metrics, default_version=state.default_version
     )
+    # Outermost: a worker past its bound refuses at once, before any other work (503 + Retry-After).
+    app.add_middleware(InFlightLimitMiddleware, max_in_flight=state.settings.max_in_flight)
     app.include_router(health.router)
     app.include_router(users.router)
     app.include_router(items.router)

@@ -472,9 +472,18 @@ def evaluate(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worker processes behind the one port, each loading the model once (default "
+            "1). Items added and users erased through the API reach the worker that served "
+            "the write; the others see them after a restart.",
+        ),
+    ] = 1,
 ) -> None:
-    """Run the recommendation API with uvicorn (one worker per process is fastest here)."""
+    """Run the recommendation API with uvicorn (uvloop + httptools; TAILGRAPH_MAX_IN_FLIGHT
+    bounds each worker's requests in flight, past it 503 + Retry-After)."""
     import uvicorn
 
     # BLAS threads fight the request threads for the cores (measured in bench/serve/).

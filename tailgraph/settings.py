@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     models: str = ""  # A/B models as "name=dir,name=dir"; empty: one model, <artefacts_dir>/current
     default_model: str | None = None  # model name serving requests that name none; default first
     max_body_bytes: int = 1_000_000  # request bodies larger than this are refused with 413
+    max_in_flight: int = 64  # requests one worker serves at once; more get 503 (0: unbounded)
     # user properties /explore shows (e.g. ["age", "occupation"]); none by default: personal data
     explore_user_attributes: list[str] = []
 
