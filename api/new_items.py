@@ -14,8 +14,10 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,9 +147,10 @@ def add_item(
 
     Reads come first, so a failure there writes nothing; the item node (properties, text and
     learned vectors) is one statement, its links follow, and a failure after the node exists
-    deletes it again before the error is raised. The same body posted again is answered as
-    the first time (``created`` False) and finishes a write an earlier call left pending; a
-    different body for an existing id is a ConflictError.
+    deletes it again (if the store itself is down, as soon as it is back: :func:`_undo`).
+    The same body posted again is answered as the first time (``created`` False) and
+    finishes a write an earlier call left pending; a different body for an existing id is a
+    ConflictError.
     """
     with _item_lock(body.item_id):
         return _add_item(store, scorer, others, texts, body, limits)
@@ -268,7 +271,7 @@ def _add_item(
             written = _write_links(store, body.item_id, p.by_type, p.entity_ids, p.allowed)
         except BaseException:
             if created:
-                _delete_quietly(store, body.item_id)
+                _undo(lambda: _delete_pending(store, body.item_id, token))
             raise
         if not created and p.vector is not None:  # the node may predate this vector
             write_embeddings(store, "Item", [body.item_id], p.vector[None])
@@ -323,12 +326,12 @@ def put_item(
     text, genres, year and KG links with the body's; (answer, created).
 
     The same body again changes nothing (200). A replace computes everything first, then
-    writes the node and removes its old links in one statement, then writes the new links;
-    if that fails the previous version (properties, vectors, links) is put back before the
-    error is raised, and the node stays marked pending with the new body's hash until
-    its links are complete, so a retry of the same body finishes it. An item added through
-    the API gets new inductive vectors in the store and every loaded model. Only items added
-    through the API can be replaced: one loaded by ingest is a ConflictError.
+    writes the node and removes its old links in one statement, then its new vector and
+    links; if that fails, the previous version (properties, vectors, links) is put back (if
+    the store itself is down, as soon as it is back: :func:`_undo`); until then the node is
+    marked pending with the new body's hash, and a retry of that body finishes the replace.
+    An item added through the API gets new inductive vectors in the store and every loaded
+    model; one loaded by ingest is not replaced (ConflictError).
     """
     with _item_lock(body.item_id):
         rows = run_query(store, "item_snapshot", {"item_id": body.item_id}, read_only=True)
@@ -352,6 +355,7 @@ def _replace_item(
     old: dict,
 ) -> ItemCreated:
     p = _prepare(store, scorer, others, texts, body, limits)
+    token = uuid.uuid4().hex
     rows = run_query(
         store,
         "item_replace",
@@ -364,7 +368,7 @@ def _replace_item(
             "text_embedding": [float(x) for x in p.text_vector],
             "text_hash": p.text_hash,
             "payload_hash": p.digest,
-            "token": uuid.uuid4().hex,
+            "token": token,
         },
     )
     before = [str(e) for e in rows[0]["entity_ids"] or []] if rows else []
@@ -379,7 +383,8 @@ def _replace_item(
             p.allowed,
         )
     except BaseException:
-        _restore_quietly(store, body.item_id, old, p.allowed | _link_types(old))
+        allowed = p.allowed | _link_types(old)
+        _undo(lambda: _restore(store, body.item_id, old, allowed, token))
         raise
     return _remember(scorer, others, texts, store, p, written, replace=True)
 
@@ -392,47 +397,48 @@ def _link_types(old: dict) -> frozenset[str]:
     return frozenset(str(link["type"]) for link in old["links"] or [])
 
 
-def _restore_quietly(store: GraphStore, item_id: str, old: dict, allowed: frozenset[str]) -> None:
-    """Put back the version a failed replace read first; if the store is gone too, the node
-    stays pending with the new body's hash and a retry of that body finishes the replace."""
-    try:
-        rows = run_query(
+def _restore(
+    store: GraphStore, item_id: str, old: dict, allowed: frozenset[str], token: str
+) -> None:
+    """Put back the version a failed replace read first, unless the item is no longer marked
+    with that replace's token (a retry of the same body finished it since)."""
+    now = run_query(store, "item_snapshot", {"item_id": item_id}, read_only=True)
+    if not now or now[0]["pending"] != token:
+        return
+    rows = run_query(
+        store,
+        "item_replace",
+        {
+            "item_id": item_id,
+            "title": old["title"],
+            "text": old["text"],
+            "year": old["year"],
+            "genres": old["genres"],
+            "text_embedding": _as_list(old["text_embedding"]),
+            "text_hash": old["text_hash"],
+            "payload_hash": old["payload_hash"],
+            "token": old["pending"],
+        },
+    )
+    if old["embedding"] is not None:
+        write_embeddings(store, "Item", [item_id], np.asarray([_as_list(old["embedding"])]))
+    groups: dict[tuple[str, bool, object], list[str]] = defaultdict(list)
+    for link in old["links"] or []:
+        key = (str(link["type"]), bool(link["outgoing"]), link["relation"])
+        groups[key].append(str(link["entity_id"]))
+    for (rel_type, outgoing, relation), ids in groups.items():
+        run_query(
             store,
-            "item_replace",
-            {
-                "item_id": item_id,
-                "title": old["title"],
-                "text": old["text"],
-                "year": old["year"],
-                "genres": old["genres"],
-                "text_embedding": _as_list(old["text_embedding"]),
-                "text_hash": old["text_hash"],
-                "payload_hash": old["payload_hash"],
-                "token": old["pending"],
-            },
+            "item_link_entities" if outgoing else "item_link_entities_in",
+            {"item_id": item_id, "entity_ids": ids, "relation": relation},
+            allowed=allowed,
+            rel_type=rel_type,
         )
-        if old["embedding"] is not None:
-            write_embeddings(store, "Item", [item_id], np.asarray([_as_list(old["embedding"])]))
-        groups: dict[tuple[str, bool, object], list[str]] = defaultdict(list)
-        for link in old["links"] or []:
-            groups[(str(link["type"]), bool(link["outgoing"]), link["relation"])].append(
-                str(link["entity_id"])
-            )
-        for (rel_type, outgoing, relation), ids in groups.items():
-            run_query(
-                store,
-                "item_link_entities" if outgoing else "item_link_entities_in",
-                {"item_id": item_id, "entity_ids": ids, "relation": relation},
-                allowed=allowed,
-                rel_type=rel_type,
-            )
-        removed = [str(e) for e in rows[0]["entity_ids"] or []] if rows else []
-        restored = [str(link["entity_id"]) for link in old["links"] or []]
-        touched = list(dict.fromkeys([*removed, *restored]))
-        if touched:
-            run_query(store, "entity_item_counts_of", {"entity_ids": touched})
-    except Exception:  # the original error is the one to report
-        pass
+    removed = [str(e) for e in rows[0]["entity_ids"] or []] if rows else []
+    restored = [str(link["entity_id"]) for link in old["links"] or []]
+    touched = list(dict.fromkeys([*removed, *restored]))
+    if touched:
+        run_query(store, "entity_item_counts_of", {"entity_ids": touched})
 
 
 def _write_links(
@@ -478,12 +484,38 @@ def _count_links(store: GraphStore, item_id: str) -> int:
     return len(rows)
 
 
-def _delete_quietly(store: GraphStore, item_id: str) -> None:
-    """Undo a half-written item; if the store is gone too, the next call replaces it."""
+UNDO_RETRY_SECONDS = 120.0  # how long an undo the store could not take is retried
+
+
+def _undo(action: Callable[[], None]) -> None:
+    """Run an undo now; if the store cannot take it (killed, restarting), keep retrying it in
+    the background until it can, so a half-written item goes as soon as the store is back,
+    without restarting the API. ``action`` must be safe to repeat."""
     try:
-        delete_item_node(store, item_id)
+        action()
+        return
     except Exception:  # the original error is the one to report
         pass
+
+    def retry() -> None:
+        deadline = time.monotonic() + UNDO_RETRY_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.5)
+            try:
+                action()
+                return
+            except Exception:  # still unreachable: try again
+                continue
+
+    threading.Thread(target=retry, name="tailgraph-item-undo", daemon=True).start()
+
+
+def _delete_pending(store: GraphStore, item_id: str, token: str) -> None:
+    """Delete the item a failed call created, unless a retry has finished it since."""
+    rows = run_query(store, "item_delete_pending", {"item_id": item_id, "token": token})
+    entity_ids = [str(e) for e in rows[0]["entity_ids"] or []] if rows else []
+    if entity_ids:
+        run_query(store, "entity_item_counts_of", {"entity_ids": entity_ids})
 
 
 def delete_item_node(store: GraphStore, item_id: str) -> bool:

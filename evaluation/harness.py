@@ -35,6 +35,7 @@ from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.data import build_hetero_data
 from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.gnn.registry import (
+    DEFAULT_MODELS,
     DEPENDS,
     MODELS,
     NEEDS_TEXT,
@@ -108,7 +109,9 @@ class SeedModels:
 
     def _fit(self, name: str) -> tuple[ScoreFn, dict[str, Any]]:
         if check_model(name) not in TRAINED:
-            return fit_baseline(name, self.snapshot, self.split, lambda m: self.fit(m)[0])
+            return fit_baseline(
+                name, self.snapshot, self.split, lambda m: self.fit(m)[0], self.config
+            )
         config = replace(self.config, model=name, subsets=())
         result = train(
             build_model(self.data, config), self.data, self.split, config, progress=self.say
@@ -128,7 +131,7 @@ class SeedModels:
 def run_experiment(
     snapshot: GraphSnapshot,
     *,
-    models: Sequence[str] = MODELS,
+    models: Sequence[str] = DEFAULT_MODELS,
     protocol: str = "random",
     seeds: Sequence[int] = (1,),
     config: TrainConfig | None = None,
@@ -318,7 +321,7 @@ def summary_document(
 def run_evaluation(
     snapshot: GraphSnapshot | str | Path,
     *,
-    models: Sequence[str] = MODELS,
+    models: Sequence[str] = DEFAULT_MODELS,
     protocol: str | Sequence[str] = "random",
     seeds: Sequence[int] = (1,),
     out_dir: Path,

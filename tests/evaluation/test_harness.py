@@ -13,7 +13,7 @@ from tailgraph.evaluation.harness import run_experiment, split_paths
 from tailgraph.evaluation.results import ModelRun, summarise
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.pipeline import split_snapshot
-from tailgraph.gnn.registry import MODELS
+from tailgraph.gnn.registry import ABLATIONS, DEFAULT_MODELS, MODELS
 from tailgraph.graph.snapshot import GraphSnapshot
 
 
@@ -60,9 +60,10 @@ def test_unknown_model_is_refused(planted: GraphSnapshot) -> None:
         run_experiment(planted, models=["nope"], progress=False)
 
 
-def test_every_registered_model_is_the_default() -> None:
+def test_every_registered_model_but_the_ablations_is_the_default() -> None:
     default = inspect.signature(run_experiment).parameters["models"].default
-    assert default is MODELS
+    assert default is DEFAULT_MODELS
+    assert MODELS == (*DEFAULT_MODELS, *ABLATIONS)
 
 
 def test_fusion_reuses_its_fitted_models_and_counts_their_seconds(
