@@ -63,7 +63,8 @@ def model_identity(path: str | Path, max_length: int) -> str:
     return f"{name}:{config}:{size}:mean-l2:max{int(max_length)}"
 
 
-def _default_device() -> str:
+def default_device() -> str:
+    """``cuda`` when torch sees a GPU, else ``cpu``."""
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -103,7 +104,7 @@ class TextEncoder:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
-        self.device = torch.device(device or _default_device())
+        self.device = torch.device(device or default_device())
         try:
             self._tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
             self._model = AutoModel.from_pretrained(self.path, local_files_only=True)

@@ -230,6 +230,17 @@ def _encode_page(
     report.write_seconds += time.perf_counter() - tick
 
 
+def read_texts(store: GraphStore, label: str, *, page_size: int = 4096) -> dict[str, str]:
+    """``{node id: text}`` for every node of ``label`` with text, built as encoding builds it."""
+    texts: dict[str, str] = {}
+    for page in _read_pages(store, label, page_size):
+        for row in page:
+            text = node_text(label, {key: value for key, value in row["props"]})
+            if text is not None:
+                texts[row["id"]] = text
+    return texts
+
+
 def read_text_embeddings(
     store: GraphStore, label: str, *, page_size: int = 4096
 ) -> tuple[list[str], np.ndarray]:

@@ -265,6 +265,50 @@ def encode(
     make_console().print(encode_table(report))
 
 
+# -- finetune ------------------------------------------------------------------------------------
+@app.command()
+def finetune(
+    epochs: Annotated[int, typer.Option(help="Maximum epochs.", min=1)] = 4,
+    pairs: Annotated[int, typer.Option(help="Item pairs drawn per epoch.", min=2)] = 2048,
+    layers: Annotated[
+        int, typer.Option(help="Top transformer layers trained (0: the whole model).", min=0)
+    ] = 2,
+    seed: Annotated[int, typer.Option(help="Seed for the hold-out and the pairs.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="Where the checkpoint goes.")] = None,
+) -> None:
+    """Fine-tune the text encoder so text similarity follows the interactions.
+
+    Items liked by one user are pulled together (in-batch contrastive); the best epoch on a
+    held-out tenth of the interactions is saved, the frozen model counting as epoch 0. Use
+    it with `TAILGRAPH_ENCODER_PATH=<folder> tailgraph encode`.
+    """
+    from tailgraph.encoders.finetune import FinetuneConfig
+    from tailgraph.finetune import finetune as run_finetune
+    from tailgraph.finetune import finetuned_directory
+
+    settings = get_settings()
+    console = make_console()
+    config = FinetuneConfig(
+        epochs=epochs, pairs_per_epoch=pairs, trainable_layers=layers or None, seed=seed
+    )
+    target = out or finetuned_directory(settings)
+    console.print(f"fine-tuning {settings.encoder_path}; the checkpoint goes to {target}")
+    try:
+        result = run_finetune(
+            settings, _store(settings), config=config, directory=target, progress=console.print
+        )
+    except TailGraphError as e:
+        _fail(e)
+    if result.best_epoch == 0:
+        _warn("no epoch beat the frozen encoder on validation; its weights were saved unchanged")
+    console.print(
+        f"best epoch {result.best_epoch}: validation recall@{config.k} "
+        f"{result.best_valid_recall:.4f} (frozen {result.frozen_valid_recall:.4f}), "
+        f"{result.seconds:.0f} s on {result.device}"
+    )
+    console.print(f"use it: TAILGRAPH_ENCODER_PATH={result.path} tailgraph encode")
+
+
 # -- train / evaluate ----------------------------------------------------------------------------
 _MODEL_ALIASES = {
     "bprmf": "bpr_mf",
