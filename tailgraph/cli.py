@@ -421,7 +421,9 @@ def evaluate(
     ] = None,
     models: Annotated[
         str | None,
-        typer.Option(help="Comma-separated models; default every registered model."),
+        typer.Option(
+            help="Comma-separated models; default every registered model but the ablations."
+        ),
     ] = None,
     protocol: Annotated[
         list[str] | None, typer.Option(help="random | temporal | cold (repeatable).")
@@ -459,7 +461,7 @@ def evaluate(
     models stop early as in the recorded report (validation NDCG@20 every 2 epochs, patience
     5); scored runs are cached in the data directory, so adding a seed fits only that seed.
     """
-    from tailgraph.gnn import registry
+    from tailgraph.gnn.registry import DEFAULT_MODELS, MODELS
 
     _use_graph(graph)
     settings = get_settings()
@@ -470,11 +472,10 @@ def evaluate(
         raise typer.BadParameter(f"unexpected arguments {unknown}")
     if dataset is not None and snapshot is not None:
         raise typer.BadParameter("give --dataset or --snapshot, not both")
-    default_models = getattr(registry, "DEFAULT_MODELS", registry.MODELS)
     model_list = (
-        [model_name(m, registry.MODELS) for m in models.split(",") if m.strip()]
+        [model_name(m, MODELS) for m in models.split(",") if m.strip()]
         if models
-        else list(default_models)
+        else list(DEFAULT_MODELS)
     )
     out_dir = out or settings.artefacts_dir / "evaluation"
     try:
