@@ -175,7 +175,9 @@ def test_api_data_and_artefacts_live_on_volumes(compose: dict[str, Any]) -> None
 
 
 def test_every_tailgraph_variable_is_a_setting(compose: dict[str, Any]) -> None:
-    known = settings_env_names()
+    from tailgraph.api.routes.explore import ASSETS_ENV
+
+    known = settings_env_names() | {ASSETS_ENV}  # read by the asset routes themselves
     used = set(compose["services"]["api"]["environment"])
     used |= {a.split("=", 1)[0] for a in instructions("ENV") for a in shlex.split(a)}
     used |= set(env_example())
@@ -212,8 +214,68 @@ def test_compose_variables_have_defaults_or_examples(compose: dict[str, Any]) ->
 
 
 # -- Dockerfile ------------------------------------------------------------------------------
+def stages() -> dict[str, list[tuple[str, str]]]:
+    """Each build stage's instructions by its name (``AS name``; the last stage also as
+    ``final``)."""
+    found: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []
+    for keyword, arguments in dockerfile():
+        if keyword == "FROM":
+            current = []
+            words = arguments.split()
+            found[words[2] if len(words) > 2 and words[1].upper() == "AS" else words[0]] = current
+        current.append((keyword, arguments))
+    found["final"] = current
+    return found
+
+
 def test_base_image_is_python_311_slim() -> None:
-    assert instructions("FROM")[0].split()[0] == "python:3.11-slim"
+    assert instructions("FROM")[-1].split()[0] == "python:3.11-slim"
+
+
+def test_browser_assets_are_copied_where_the_api_serves_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node stage installs tools/explore-assets from its lock file; the final image copies
+    every file /docs, /redoc and /explore serve into the folder TAILGRAPH_EXPLORE_ASSETS names,
+    at the path the routes look for (checked by materialising the copies and asking them)."""
+    from tailgraph.api.routes import docs, explore
+
+    built = stages()
+    [node] = [name for name, body in built.items() if body[0][1].startswith("node:")]
+    node_copies = [shlex.split(a) for k, a in built[node] if k == "COPY"]
+    assert ["tools/explore-assets/package.json", "tools/explore-assets/package-lock.json"] in [
+        c[:-1] for c in node_copies
+    ]
+    assert any(k == "RUN" and "npm ci" in a for k, a in built[node])
+    final = built["final"]
+    env: dict[str, str] = {}
+    copied: list[str] = []
+    for keyword, arguments in final:
+        if keyword == "ENV":
+            for word in shlex.split(arguments):
+                name, _, value = word.partition("=")
+                env[name] = value
+        if keyword == "COPY" and arguments.startswith(f"--from={node} "):
+            *sources, destination = shlex.split(arguments)[1:]
+            destination = interpolate(destination, env)
+            assert destination.endswith("/"), destination
+            for source in sources:
+                assert source.startswith("/assets/node_modules/"), source
+                copied.append(destination + PurePosixPath(source).name)
+    root = env.get(explore.ASSETS_ENV)
+    assert root, f"the final image sets no {explore.ASSETS_ENV}"
+    for path in copied:
+        target = tmp_path / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("x")
+    monkeypatch.setenv(explore.ASSETS_ENV, str(tmp_path / root.lstrip("/")))
+    missing = [name for name in docs.ASSETS if docs.find_asset(name) is None]
+    assert not missing, f"served by /docs or /redoc but not copied into the image: {missing}"
+    assert explore.find_library() is not None, "cytoscape.min.js is not copied into the image"
+    package = json.loads((ROOT / "tools/explore-assets/package.json").read_text())
+    packages = {PurePosixPath(p).parts[len(PurePosixPath(root).parts) + 1] for p in copied}
+    assert packages <= set(package["dependencies"]), packages
 
 
 def test_torch_is_pinned_to_the_cpu_wheel_index() -> None:
@@ -249,6 +311,8 @@ def test_every_package_folder_is_copied_and_not_ignored() -> None:
     }
     assert not needed & ignored, f".dockerignore drops {sorted(needed & ignored)}"
     assert {".env", ".venv", ".git", "tools/cypher-lint/node_modules"} <= ignored
+    assert "tools/explore-assets/node_modules" in ignored  # the node stage installs its own
+    assert not {"tools/explore-assets", "tools"} & ignored
 
 
 def test_runs_as_a_non_root_user() -> None:
