@@ -8,11 +8,17 @@ measured against exact cosine search in numpy::
 
     .venv/bin/python bench/stores.py --dataset ml-100k --users 200 \\
         --record bench/results/stores-ml100k.json
+    .venv/bin/python bench/stores.py --synthetic-interactions 1000000 --users 200 \\
+        --record bench/results/stores-synthetic.json
+
+``--synthetic-interactions`` is the serving benchmark's synthetic graph (bench/serve/prepare.py:
+Zipf 1.5 popularity, so one hub item holds about a tenth of all interactions).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import platform
@@ -49,6 +55,24 @@ EXPANSION = {
     "exclude": [],
 }
 SEEDS = 10  # most recent items used as expansion seeds
+
+
+def hub_synthetic(n_interactions: int, seed: int):
+    """bench/serve/prepare.py's synthetic graph, scaled: 0.15 users and 0.02 items per
+    interaction, 5,000 entities, 60,000 triples, Zipf 1.5 item popularity (a hub item)."""
+    from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
+
+    return generate(
+        SyntheticConfig(
+            n_users=max(100, n_interactions * 3 // 20),
+            n_items=max(50, n_interactions // 50),
+            n_interactions=n_interactions,
+            n_entities=5_000,
+            n_triples=60_000,
+            zipf_exponent=1.5,
+            seed=seed,
+        )
+    )
 
 
 def start_falkordb(directory: Path) -> tuple[FalkorDBStore, Any]:
@@ -193,6 +217,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="ml-100k")
     parser.add_argument("--synthetic-users", type=int, default=None)
+    parser.add_argument(
+        "--synthetic-interactions", type=int, default=None, help="the hub-item synthetic graph"
+    )
     parser.add_argument("--users", type=int, default=200, help="sampled users for query timing")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--stores", default="falkordb,neo4j")
@@ -201,21 +228,25 @@ def main() -> None:
     parser.add_argument("--record", type=Path, default=None)
     args = parser.parse_args()
 
-    settings = Settings()
-    dataset = stages.load_dataset(
-        settings,
-        dataset=None if args.synthetic_users else args.dataset,
-        synthetic_users=args.synthetic_users,
-        seed=args.seed,
-    )
+    if args.synthetic_interactions:
+        dataset = hub_synthetic(args.synthetic_interactions, args.seed)
+        name = f"synthetic-{args.synthetic_interactions}-hub"
+    else:
+        dataset = stages.load_dataset(
+            Settings(),
+            dataset=None if args.synthetic_users else args.dataset,
+            synthetic_users=args.synthetic_users,
+            seed=args.seed,
+        )
+        name = f"synthetic-{args.synthetic_users}" if args.synthetic_users else args.dataset
+    counts = collections.Counter(i.item for i in dataset.interactions)
     rng = np.random.default_rng(args.seed)
     user_ids = [str(u["id"]) for u in dataset.users]
     users = [user_ids[i] for i in rng.choice(len(user_ids), size=args.users, replace=False)]
     record: dict[str, Any] = {
         "command": shlex.join([".venv/bin/python", *sys.argv]),
-        "dataset": args.dataset
-        if not args.synthetic_users
-        else f"synthetic-{args.synthetic_users}",
+        "dataset": name,
+        "data": dataset.summary() | {"top_item_interactions": counts.most_common(3)},
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "load_average_before": os.getloadavg(),
