@@ -8,6 +8,11 @@ Protocols (``InteractionSplit.protocol``):
   train, a user with 2 gives 1 to test, 3+ give at least 1 each to valid and test.
 - ``temporal``: the same counts per user, but ordered by timestamp (oldest to train, newest
   to test); ties and missing timestamps are broken by the seeded shuffle.
+- ``global_temporal``: one global timestamp cut for everyone: the oldest 80% of all
+  interactions train, the next 10% validate, the newest 10% test (ties at a cut broken by the
+  seeded shuffle). Validation and test keep only users with a training interaction (no model
+  here represents a user it has never seen); items first seen after the cut are cold
+  (``cold_items``). Needs timestamps.
 - ``cold``: a seeded 10% of the interacted items become *cold*: every interaction with them
   leaves training; users are split in two seeded halves whose cold interactions go to valid
   and test respectively. The remaining interactions are split as ``random``.
@@ -24,7 +29,7 @@ import numpy as np
 
 from tailgraph.errors import ConfigurationError
 
-PROTOCOLS = ("random", "temporal", "cold")
+PROTOCOLS = ("random", "temporal", "cold", "global_temporal")
 
 
 @dataclass
@@ -76,6 +81,8 @@ def split_interactions(
     rng = np.random.default_rng(seed)
     if protocol == "cold":
         return _cold_split(user, item, n_users, n_items, rng, ratios, cold_fraction, seed)
+    if protocol == "global_temporal":
+        return _global_temporal_split(user, item, ts, n_users, n_items, rng, ratios, seed)
     order_key = ts if protocol == "temporal" else None
     train, valid, test = _per_user_split(user, item, rng, ratios, order_key)
     return InteractionSplit(
@@ -172,6 +179,46 @@ def _cold_split(
     valid = _sorted_pairs(np.concatenate([valid, cold_pairs[to_valid]]))
     test = _sorted_pairs(np.concatenate([test, cold_pairs[~to_valid]]))
     return InteractionSplit(train, valid, test, n_users, n_items, cold, "cold", seed)
+
+
+def _global_temporal_split(
+    user: np.ndarray,
+    item: np.ndarray,
+    ts: np.ndarray | None,
+    n_users: int,
+    n_items: int,
+    rng: np.random.Generator,
+    ratios: tuple[float, float, float],
+    seed: int,
+) -> InteractionSplit:
+    if ts is None or not np.isfinite(ts).any():
+        raise ConfigurationError("protocol 'global_temporal' needs interaction timestamps")
+    order = np.lexsort((rng.random(len(user)), ts))  # oldest first, ties shuffled
+    n_train = int(round(ratios[0] * len(order)))
+    n_valid = int(round(ratios[1] * len(order)))
+    pairs = np.stack([user, item], axis=1).astype(np.int64)[order]
+    train = pairs[:n_train]
+    known = np.zeros(n_users, dtype=bool)
+    known[train[:, 0]] = True
+    later = pairs[n_train:]
+    later = later[known[later[:, 0]]]
+    # the cut between valid and test is a position in time, before unknown users are dropped
+    position = np.arange(n_train, len(pairs))[known[pairs[n_train:, 0]]]
+    in_valid = position < n_train + n_valid
+    valid, test = later[in_valid], later[~in_valid]
+    warm = np.zeros(n_items, dtype=bool)
+    warm[train[:, 1]] = True
+    cold = np.setdiff1d(np.unique(later[:, 1]), np.flatnonzero(warm)).astype(np.int64)
+    return InteractionSplit(
+        _sorted_pairs(train),
+        _sorted_pairs(valid),
+        _sorted_pairs(test),
+        n_users,
+        n_items,
+        cold,
+        "global_temporal",
+        seed,
+    )
 
 
 def _sorted_pairs(pairs: np.ndarray) -> np.ndarray:

@@ -88,3 +88,24 @@ def test_sparse_users(planted: GraphSnapshot) -> None:
 def test_unknown_protocol() -> None:
     with pytest.raises(ConfigurationError, match="unknown split protocol"):
         split_interactions(np.zeros(1, int), np.zeros(1, int), 1, 1, protocol="leave-one-out")
+
+
+def test_global_temporal_cuts_everyone_at_the_same_times() -> None:
+    # 4 users; user 3 appears only after the cut, item 5 only after it too
+    user = np.array([0, 0, 1, 1, 2, 2, 0, 1, 2, 0, 0, 1, 2, 0, 1, 2, 3, 0, 1, 3])
+    item = np.array([0, 1, 0, 2, 1, 3, 2, 1, 0, 3, 6, 3, 2, 4, 4, 4, 5, 5, 5, 1])
+    ts = np.arange(20, dtype=np.float64)
+    split = split_interactions(user, item, 4, 7, protocol="global_temporal", ts=ts, seed=1)
+    when = {(int(u), int(i)): t for u, i, t in zip(user, item, ts, strict=True)}
+
+    def times(pairs: np.ndarray) -> list[float]:
+        return [when[(int(u), int(i))] for u, i in pairs]
+
+    assert len(split.train) == 16 and max(times(split.train)) == 15  # oldest 80%
+    assert min(times(split.valid)) >= 16 and max(times(split.valid)) < 18  # next 10%
+    assert min(times(split.test)) >= 18
+    assert 3 not in split.valid[:, 0] and 3 not in split.test[:, 0]  # never seen in training
+    assert len(split.valid) + len(split.test) == 2  # user 3's two pairs dropped
+    assert split.cold_items.tolist() == [5]  # first seen after the cut (users 0 and 1, t = 17, 18)
+    with pytest.raises(ConfigurationError, match="timestamps"):
+        split_interactions(user, item, 4, 7, protocol="global_temporal", seed=1)
