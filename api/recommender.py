@@ -9,6 +9,7 @@ lists all the sources that proposed it), optionally restricted to one KG entity,
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
@@ -204,9 +205,9 @@ def rank_profile(
         linked = cand.linked_to_entity(store, pool, request.entity_id)
         pool = {item_id: c for item_id, c in pool.items() if item_id in linked}
     if metrics is not None:
+        counts = Counter(source for c in pool.values() for source in c.support)
         for source in cand.SOURCE_ORDER[:-1]:
-            count = sum(source in c.support for c in pool.values())
-            metrics.candidates.observe(count, source=source)
+            metrics.candidates.observe(counts[source], source=source)
     fill = _fill(store, scorer, profile, request, limits, pool)
     if metrics is not None:
         metrics.candidates.observe(len(fill), source=cand.CATALOGUE)
@@ -288,7 +289,10 @@ def _fill(
 
 def _rank(item_ids: list[str], scores: np.ndarray) -> list[int]:
     """Positions of ``item_ids`` by score descending, ties by item id (deterministic)."""
-    return sorted(range(len(item_ids)), key=lambda i: (-float(scores[i]), item_ids[i]))
+    if not item_ids:
+        return []
+    negated = -np.asarray(scores, dtype=np.float64)
+    return np.lexsort((np.asarray(item_ids, dtype=str), negated)).tolist()
 
 
 def similar_items(store: GraphStore, scorer: Scorer, item_id: str, k: int) -> SimilarItems:

@@ -117,7 +117,7 @@ class Scorer:
     def item_rows(self, item_ids: Sequence[str]) -> np.ndarray:
         """Matrix rows of ``item_ids`` (all must be known to the model)."""
         index = self._catalogue.index
-        return np.fromiter((index[i] for i in item_ids), dtype=np.int64)
+        return np.array([index[i] for i in item_ids], dtype=np.int64)
 
     def item_vectors(self, item_ids: Sequence[str]) -> np.ndarray:
         """Vectors of the known ``item_ids`` (unknown ones skipped), shape (n, d)."""
