@@ -65,6 +65,7 @@ def create_item(
     answer, created = new_items.add_item(
         store, scorer, state.models.all_loaded(), state.texts, body, limits
     )
+    state.titles.forget([body.item_id])  # the in-memory title map reads it on next use
     if not created:
         response.status_code = 200
     return answer
@@ -130,4 +131,5 @@ def put_item(
 )
 def delete_item(item_id: ItemId, state: StateDep, store: StoreDep) -> Response:
     new_items.delete_item(store, state.models.all_loaded(), item_id)
+    state.titles.forget([item_id])
     return Response(status_code=204)

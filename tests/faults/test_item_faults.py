@@ -38,6 +38,14 @@ def server() -> Iterator[EmbeddedFalkorDB]:
     shutil.rmtree(directory, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def encoder() -> object:
+    """The real BERT encoder, loaded once for the module."""
+    from tailgraph.encoders.bert import TextEncoder
+
+    return TextEncoder(device="cpu", max_length=32)
+
+
 def _store(server: EmbeddedFalkorDB) -> FalkorDBStore:
     import falkordb
 
@@ -133,11 +141,8 @@ ENTITY_COUNTS = "MATCH (e:Entity) RETURN e.id AS e, e.itemCount AS n ORDER BY e"
 
 
 def test_store_killed_during_post_items_leaves_nothing_half_written(
-    server: EmbeddedFalkorDB, tmp_path: Path
+    server: EmbeddedFalkorDB, tmp_path: Path, encoder: object
 ) -> None:
-    from tailgraph.encoders.bert import TextEncoder
-
-    encoder = TextEncoder(device="cpu", max_length=32)
     store = _store(server)
     _graph(store, encoder)
     counts_before = store.run(ENTITY_COUNTS)
@@ -168,13 +173,10 @@ def test_store_killed_during_post_items_leaves_nothing_half_written(
 
 
 def test_posts_during_random_store_kills_end_absent_or_complete(
-    server: EmbeddedFalkorDB, tmp_path: Path
+    server: EmbeddedFalkorDB, tmp_path: Path, encoder: object
 ) -> None:
     """Posts in a loop while the store is killed at a moment no one chose: every item is then
     absent (and a retry creates it) or complete, with its eight links."""
-    from tailgraph.encoders.bert import TextEncoder
-
-    encoder = TextEncoder(device="cpu", max_length=32)
     store = _store(server)
     _graph(store, encoder)
     settings = Settings(_env_file=None, data_dir=tmp_path, artefacts_dir=tmp_path / "a")
