@@ -112,6 +112,7 @@ def put_item(
     answer, created = new_items.put_item(
         store, scorer, state.models.all_loaded(), state.texts, body, limits
     )
+    state.titles.forget([item_id])  # a replaced title is read again on next use
     if not created:
         response.status_code = 200
     return answer

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from tailgraph import cypher
@@ -100,3 +101,18 @@ def test_a_default_request_costs_one_round_trip(
     assert len(calls) == 1, calls
     assert [item.title for item in answer.items] == ["Seven", "Three", "Five"]
     assert "vector" in answer.items[0].sources
+
+
+def test_item_routes_make_the_title_map_read_again(client) -> None:
+    titles = client.app.state.service.titles
+    assert titles.get(None, ["i7"]) == {"i7": "Seven"}  # loaded at start-up: no store needed
+    assert client.delete("/items/i7").status_code == 204
+    assert "i7" not in titles._entries  # a re-created i7 is read from the store, not memory
+
+
+def test_rank_orders_by_score_then_id_like_a_sort() -> None:
+    ids = ["i9", "i10", "a", "b", "c"]
+    scores = np.array([0.5, 0.5, 0.9, 0.5, -1.0], dtype=np.float32)
+    expected = sorted(range(len(ids)), key=lambda i: (-float(scores[i]), ids[i]))
+    assert recommender._rank(ids, scores) == expected == [2, 3, 1, 0, 4]
+    assert recommender._rank([], np.zeros(0)) == []
