@@ -1,4 +1,5 @@
-"""Recommendation quality on ml-100k + Freebase KG: every baseline and TailGNN, protocols × seeds.
+"""Recommendation quality on ml-100k + Freebase KG: every baseline, peer, TailGNN and its
+ablations, protocols × seeds, with paired significance tests.
 
 One command (see bench/README.md) writes ``bench/results/quality-ml100k/`` (report.md,
 results.json, plots) and the compact ``bench/results/quality-ml100k.json``::
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -25,8 +27,15 @@ import torch
 from tailgraph.evaluation.cache import RunCache
 from tailgraph.evaluation.harness import REPORT_CONFIG, run_experiment, split_paths
 from tailgraph.evaluation.peers import export_split, load_peer_results, split_name
-from tailgraph.evaluation.report import versions, write_report
+from tailgraph.evaluation.report import (
+    activity_means,
+    mean_deciles,
+    significance,
+    versions,
+    write_report,
+)
 from tailgraph.evaluation.results import ExperimentResult
+from tailgraph.evaluation.tradeoff import TAIL_WEIGHTS
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.pipeline import split_snapshot
 from tailgraph.gnn.registry import MODELS
@@ -88,8 +97,15 @@ def merge(parts: list[ExperimentResult]) -> ExperimentResult:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
-    parser.add_argument("--protocols", nargs="+", default=["random", "cold"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
+    parser.add_argument("--protocols", nargs="+", default=["random", "cold", "global_temporal"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3, 4, 5])
+    parser.add_argument(
+        "--tail-weights",
+        nargs="*",
+        type=float,
+        default=list(TAIL_WEIGHTS),
+        help="tail_weight sweep of the trade-off table (none: skip it)",
+    )
     parser.add_argument("--epochs", type=int, default=CONFIG.epochs, help="max epochs")
     parser.add_argument(
         "--set",
@@ -186,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                     name=NAME,
                     on_split=export,
                     cache=cache,
+                    tail_weights=args.tail_weights,
                 )
             )
             finished.append(f"{protocol}/s{seed}")
@@ -202,12 +219,16 @@ def main(argv: list[str] | None = None) -> int:
                     if not run.model.startswith("peer:")
                 ),
                 "finished": finished,
+                "load_average": os.getloadavg(),
                 "planned": [f"{p}/s{s}" for s in args.seeds for p in args.protocols],
                 "torch_threads": args.threads,
                 "config": config.to_dict(),
                 "dataset": snapshot.summary(),
                 "versions": versions(),
                 "summary": {r.protocol: r.summary() for r in results},
+                "significance": {r.protocol: significance(r) for r in results},
+                "recall_by_decile": {r.protocol: mean_deciles(r) for r in results},
+                "recall_by_activity": {r.protocol: activity_means(r) for r in results},
             }
             compact_path = args.out.with_suffix(".json")
             compact_path.write_text(json.dumps(compact, indent=1, default=str))

@@ -199,6 +199,8 @@ def run_experiment(
                     seconds,
                     extra.get("best_epoch"),
                     extra,
+                    scored.activity_recall,
+                    scored.per_user,
                 )
                 points = (
                     tail_tradeoff(model, seed, score_fn, split, tail_weights)
@@ -227,6 +229,8 @@ def run_experiment(
                         peer.seconds,
                         None,
                         peer.extra,
+                        scored.activity_recall,
+                        scored.per_user,
                     )
                 )
     bar.close()

@@ -2,9 +2,12 @@
 
 Contents of ``out_dir``::
 
-    report.md                       one table per protocol (mean ± std over seeds), notes
-    results.json                    every number: per-run metrics, summaries, config, dataset
-                                    and split statistics, seeds, library versions
+    report.md                       one table per protocol (mean ± std over seeds), paired
+                                    tests of TailGNN against the best other model, recall by
+                                    user activity, notes
+    results.json                    every number: per-run metrics, summaries, significance,
+                                    recall by popularity decile and by user activity, config,
+                                    dataset and split statistics, seeds, library versions
     recall_by_decile-<protocol>.png recall@20 by item-popularity decile, one line per model
     lorenz-<protocol>.png           Lorenz curve of top-20 exposure over the catalogue
     tail_tradeoff-<protocol>.png    the tail_weight sweep: NDCG@20 against tail recall@20,
@@ -21,10 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from tailgraph.evaluation.cache import json_default
 from tailgraph.evaluation.results import ExperimentResult, TradeoffPoint, summarise
-from tailgraph.evaluation.scoring import DECILE_K, N_DECILES
+from tailgraph.evaluation.scoring import ACTIVITY_BUCKETS, DECILE_K, N_DECILES, PAIRED
 from tailgraph.evaluation.tradeoff import TAIL_POOL
 from tailgraph.gnn import metrics as M
 
@@ -47,7 +51,12 @@ PROTOCOL_TEXT = {
     "temporal": "per-user temporal 80/10/10 split (oldest to train, newest to test)",
     "cold": "a seeded 10% of items withheld from training (their interactions split between "
     "valid and test by user halves); they can be ranked only from text and KG",
+    "global_temporal": "one global timestamp cut: the oldest 80% of all interactions train, the "
+    "next 10% validate, the newest 10% test; only users with a training interaction are "
+    "evaluated, items first seen after the cut are cold",
 }
+TARGET = "tailgnn"  # the model significance tests are about
+TEST_NAME = "paired t-test across users (two-sided) of the per-user difference averaged over seeds"
 PACKAGES = ("tailgraph", "numpy", "scipy", "torch", "torch_geometric", "transformers", "matplotlib")
 
 
@@ -183,7 +192,105 @@ def plot_tradeoff(result: ExperimentResult, out_dir: Path) -> str | None:
     return name
 
 
-def _mean_deciles(result: ExperimentResult) -> dict[str, list[float]]:
+def _is_target(model: str) -> bool:
+    """TailGNN or one of its ablations (never its own comparison)."""
+    return model == TARGET or model.startswith(TARGET + "-")
+
+
+def paired_test(result: ExperimentResult, metric: str, model: str, against: str) -> dict:
+    """Paired t-test across users of ``model`` vs ``against`` on a per-user ``metric``.
+
+    Per seed, users are matched on their index; each user's difference is averaged over the
+    seeds where both models have a value (NaN: the metric is undefined for that user, e.g. tail
+    recall without tail test items), and the mean difference is tested against 0.
+    """
+    differences: dict[int, list[float]] = {}
+    for seed in result.seeds:
+        runs = {
+            run.model: run
+            for run in result.runs
+            if run.seed == seed and run.model in (model, against) and run.per_user
+        }
+        if len(runs) < 2:
+            continue
+        a, b = runs[model].per_user, runs[against].per_user
+        users_a, users_b = np.asarray(a["users"]), np.asarray(b["users"])
+        common, ia, ib = np.intersect1d(users_a, users_b, return_indices=True)
+        delta = np.asarray(a[metric], dtype=float)[ia] - np.asarray(b[metric], dtype=float)[ib]
+        for user, value in zip(common.tolist(), delta.tolist(), strict=True):
+            if not np.isnan(value):
+                differences.setdefault(user, []).append(value)
+    per_user = np.asarray([np.mean(v) for v in differences.values()], dtype=np.float64)
+    out: dict[str, Any] = {"against": against, "test": TEST_NAME, "n_users": len(per_user)}
+    out["mean_difference"] = float(per_user.mean()) if len(per_user) else None
+    if len(per_user) < 2 or not per_user.std() > 0:
+        out["p_value"] = 1.0 if len(per_user) and not per_user.any() else None
+        return out
+    out["p_value"] = float(stats.ttest_1samp(per_user, 0.0).pvalue)
+    return out
+
+
+def significance(result: ExperimentResult) -> dict[str, dict[str, Any]]:
+    """``{metric: {"against", "p_value", "test", ...}}``: TailGNN against the model (not TailGNN
+    nor an ablation) with the best mean of each :data:`PAIRED` metric."""
+    summary = result.summary()
+    if TARGET not in summary:
+        return {}
+    out = {}
+    for metric in PAIRED:
+        others = {
+            m: stat[metric]["mean"]
+            for m, stat in summary.items()
+            if not _is_target(m) and metric in stat
+        }
+        if others:
+            best = max(others, key=others.__getitem__)
+            out[metric] = paired_test(result, metric, TARGET, best)
+    return out
+
+
+def activity_means(result: ExperimentResult) -> dict[str, dict[str, float | None]]:
+    """``{model: {bucket: mean recall@20 over seeds}}`` by user activity (None: no users)."""
+    out: dict[str, dict[str, float | None]] = {}
+    for model in dict.fromkeys(run.model for run in result.runs):
+        runs = [run for run in result.runs if run.model == model and run.activity_recall]
+        out[model] = {}
+        for label, _ in ACTIVITY_BUCKETS:
+            values = [run.activity_recall[label] for run in runs]
+            values = [v for v in values if v is not None]
+            out[model][label] = float(np.mean(values)) if values else None
+    return out
+
+
+def format_activity(result: ExperimentResult) -> str:
+    """Markdown table of recall@20 by user-activity bucket (training interactions)."""
+    means = activity_means(result)
+    labels = [label for label, _ in ACTIVITY_BUCKETS]
+    lines = [
+        "| Model | " + " | ".join(f"{label} train" for label in labels) + " |",
+        "|---|" + "---:|" * len(labels),
+    ]
+    for model, row in means.items():
+        cells = ["—" if row.get(label) is None else f"{row[label]:.4f}" for label in labels]
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def format_significance(result: ExperimentResult) -> str:
+    """One line per paired metric: TailGNN's mean difference against the best other model."""
+    lines = []
+    for metric, test in significance(result).items():
+        p = test["p_value"]
+        diff = test["mean_difference"]
+        lines.append(
+            f"- {metric}: against `{test['against']}`, mean per-user difference "
+            f"{'—' if diff is None else f'{diff:+.4f}'}, p = "
+            f"{'—' if p is None else f'{p:.3g}'} ({test['n_users']} users)"
+        )
+    return "\n".join(lines)
+
+
+def mean_deciles(result: ExperimentResult) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for model in dict.fromkeys(run.model for run in result.runs):
         rows = [
@@ -211,7 +318,7 @@ def plot(result: ExperimentResult, out_dir: Path) -> list[str]:
 
     names = [f"recall_by_decile-{result.protocol}.png", f"lorenz-{result.protocol}.png"]
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    for model, values in _mean_deciles(result).items():
+    for model, values in mean_deciles(result).items():
         ax.plot(range(1, N_DECILES + 1), values, marker="o", label=model)
     ax.set(
         xlabel="item-popularity decile (1 = least popular in training)",
@@ -255,6 +362,7 @@ def _run_json(run: Any) -> dict[str, Any]:
         "best_epoch": run.best_epoch,
         "extra": run.extra,
         "exposure@20": run.exposure.tolist(),
+        "recall_by_activity": run.activity_recall,
     }
 
 
@@ -273,6 +381,9 @@ def results_document(results: list[ExperimentResult]) -> dict[str, Any]:
                 "splits": r.splits,
                 "seconds": r.seconds,
                 "summary": summarise(r.runs),
+                "significance": significance(r),
+                "recall_by_decile": mean_deciles(r),
+                "recall_by_activity": activity_means(r),
                 "runs": [_run_json(run) for run in r.runs],
                 "tail_tradeoff": {
                     "weights_mean": tradeoff_means(r.tradeoff),
@@ -331,6 +442,14 @@ def markdown(results: list[ExperimentResult], plots: dict[str, list[str]]) -> st
             "",
             _choices(r),
             "",
+            f"TailGNN against the best other model per metric ({TEST_NAME}):",
+            "",
+            format_significance(r),
+            "",
+            f"Recall@{DECILE_K} by user activity (training interactions; mean over seeds):",
+            "",
+            format_activity(r),
+            "",
         ]
         out += [f"![{name}]({name})" for name in plots.get(r.protocol, [])] + [""]
         if r.tradeoff:
@@ -372,6 +491,13 @@ def markdown(results: list[ExperimentResult], plots: dict[str, list[str]]) -> st
         "BERT text + KG content tower trained against LightGCN's frozen users; items without "
         "interactions borrow the LightGCN vectors of their nearest items in text and KG links, "
         "length restored and scaled by s, tuned with λ).",
+        "- Peers: `ease` (closed-form linear autoencoder, λ tuned on validation), `rp3beta` "
+        "(popularity-discounted 3-step random walk, α and β tuned), `ials` (implicit ALS, "
+        "the `implicit` library, regularisation and confidence tuned), `xsimgcl` (LightGCN "
+        "with per-layer uniform noise and cross-layer InfoNCE, the paper's settings). "
+        "Ablations: `tailgnn-no-kg`, `tailgnn-shuffled-kg` (each item's KG links given to "
+        "another item), `tailgnn-no-text`, `tailgnn-shuffled-text` (text vectors permuted "
+        "among nodes of a type).",
     ]
     return "\n".join(out) + "\n"
 

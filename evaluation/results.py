@@ -26,6 +26,8 @@ class ModelRun:
     seconds: float  # fitting: training with early stopping, or tuning on validation
     best_epoch: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    activity_recall: dict[str, float | None] = field(default_factory=dict)  # by user activity
+    per_user: dict[str, Any] = field(default_factory=dict)  # "users" + paired metrics per user
 
 
 @dataclass

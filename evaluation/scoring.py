@@ -4,7 +4,8 @@ Every model — trained, a baseline's score function or a peer library's lists �
 :func:`score_topk` from its per-user top-K lists against the split's test pairs: the metrics of
 :mod:`tailgraph.gnn.metrics`, the same accuracy metrics on the ``cold`` (test pairs whose item
 was withheld from training) and ``sparse`` (users with <= 5 training interactions) subsets,
-recall by item-popularity decile and per-item exposure.
+recall by item-popularity decile and by user-activity bucket, per-item exposure, and the
+per-user values of :data:`PAIRED` (what paired significance tests across users read).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from tailgraph.gnn.tail import ScoreFn, head_items
 KS = (10, 20)
 DECILE_K = 20  # cut-off of the popularity-decile recall and of the exposure counts
 N_DECILES = 10
+PAIRED = ("ndcg@20", "recall@20", "tailrecall@20")  # kept per user for paired tests
+# user-activity buckets: (label, most training interactions) — the first is the sparse users
+ACTIVITY_BUCKETS = (("<=5", 5), ("6-20", 20), ("21-50", 50), ("51-100", 100), (">100", None))
 
 
 @dataclass
@@ -32,6 +36,8 @@ class Scored:
     subset_users: dict[str, int]  # evaluated users per subset ("all", "cold", "sparse")
     decile_recall: list[float | None]  # recall@DECILE_K per popularity decile, least popular 1st
     exposure: np.ndarray  # (n_items,) times each item is in a top-DECILE_K list
+    activity_recall: dict[str, float | None]  # recall@DECILE_K per ACTIVITY_BUCKETS label
+    per_user: dict[str, np.ndarray]  # "users" (test users) and each PAIRED metric (NaN: none)
 
 
 def ranking_context(
@@ -99,8 +105,20 @@ def score_topk(
         raise ConfigurationError(f"top-K lists hold {topk.shape[1]} items, need {max(ks)}")
     popularity = split.item_popularity()
     test = split.test
-    _, ctx = ranking_context(users, topk, test, popularity)
+    truth_users, ctx = ranking_context(users, topk, test, popularity)
     metrics = M.compute_all(ctx, ks)
+    per_user = {"users": truth_users}
+    for key in PAIRED:
+        name, k = key.split("@")
+        if int(k) > topk.shape[1]:
+            continue  # lists too short for this cut-off
+        if name == "tailrecall":  # defined for users with tail test items only
+            assert ctx.head_truth_count is not None
+            values = np.full(len(truth_users), np.nan)
+            values[ctx.truth_count > ctx.head_truth_count] = M.get(name).per_user(ctx, int(k))
+        else:
+            values = M.get(name).per_user(ctx, int(k))
+        per_user[key] = values
     counts = {"all": len(ctx.topk)}
     subsets = {
         "cold": test[np.isin(test[:, 1], split.cold_items)],
@@ -114,7 +132,27 @@ def score_topk(
             metrics.update({f"{name}/{key}": value for key, value in values.items()})
     k = min(DECILE_K, topk.shape[1])
     exposure = np.bincount(topk[:, :k].ravel(), minlength=split.n_items)
-    return Scored(metrics, counts, decile_recall(users, topk, test, popularity, k), exposure)
+    recall_k = M.get("recall").per_user(ctx, k)
+    return Scored(
+        metrics,
+        counts,
+        decile_recall(users, topk, test, popularity, k),
+        exposure,
+        activity_recall(recall_k, split.user_degree()[truth_users]),
+        per_user,
+    )
+
+
+def activity_recall(recall: np.ndarray, degree: np.ndarray) -> dict[str, float | None]:
+    """Mean per-user recall in each :data:`ACTIVITY_BUCKETS` bucket of training interactions
+    (None: no test user in it)."""
+    out: dict[str, float | None] = {}
+    low = -1
+    for label, high in ACTIVITY_BUCKETS:
+        inside = (degree > low) & (degree <= (np.inf if high is None else high))
+        out[label] = float(recall[inside].mean()) if inside.any() else None
+        low = high if high is not None else low
+    return out
 
 
 def score_function_topk(

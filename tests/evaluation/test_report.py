@@ -71,7 +71,10 @@ def test_report_markdown_has_a_table_per_protocol(report_dir: Path) -> None:
             "Cold-item recall@20",
         ):
             assert column in header
-        rows = [line for line in section.splitlines() if line.startswith("| ")][1:]
+        lines = section.splitlines()
+        start = lines.index(header)
+        end = next(i for i in range(start, len(lines)) if not lines[i].startswith("|"))
+        rows = lines[start + 2 : end]
         assert [row.split("|")[1].strip() for row in rows] == MODELS
         assert all(" ± " in row for row in rows)
         assert f"![lorenz-{protocol}.png](lorenz-{protocol}.png)" in section
