@@ -395,8 +395,11 @@ def _command_line(ctx: typer.Context) -> str:
     import shlex
 
     words = ["tailgraph", *ctx.command_path.split()[1:]]
+    numbers = [a for a in ctx.args if a.replace(",", "").isdigit()]  # trailing seeds
     for param in ctx.command.params:
         value = ctx.params.get(param.name)
+        if param.name == "seeds" and numbers:
+            value = [*(value or []), *numbers]
         if not param.opts or value == param.default or value is None:
             continue
         flag = param.opts[0]
@@ -405,7 +408,7 @@ def _command_line(ctx: typer.Context) -> str:
         else:
             for one in value if isinstance(value, (list, tuple)) else [value]:
                 words += [flag, str(one)]
-    return shlex.join(words + list(ctx.args))
+    return shlex.join(words + [a for a in ctx.args if a not in numbers])
 
 
 @app.command(context_settings={"allow_extra_args": True})

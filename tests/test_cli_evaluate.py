@@ -136,6 +136,8 @@ def test_adding_a_seed_fits_only_the_new_seed(
     first = {p.name: p.stat().st_mtime_ns for p in cache.glob("random-s7-*.json")}
     assert sorted(first) == ["random-s7-bpr_mf.json", "random-s7-mostpop.json"]
     invoke(env, *args, "--seeds", "7", "8", "--out", str(tmp_path / "two"))
+    command = json.loads((tmp_path / "two.json").read_text())["command"]
+    assert "--seeds 7 --seeds 8 --out" in command  # as given, runnable again
     assert {p.name: p.stat().st_mtime_ns for p in cache.glob("random-s7-*.json")} == first
     assert len(list(cache.glob("random-s8-*.json"))) == 2
     one = json.loads((tmp_path / "one.json").read_text())["summary"]["random"]
