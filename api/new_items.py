@@ -303,7 +303,7 @@ def _remember(
             model.forget_item(item_id)
         if vector is not None and not model.has_item(item_id):
             model.add_item(item_id, vector)
-    texts.add(store, item_id, p.text_vector)
+    texts.add(store, item_id, p.text_vector, p.body.title)
     return ItemCreated(
         item_id=item_id,
         links=written,
@@ -530,10 +530,12 @@ def delete_item_node(store: GraphStore, item_id: str) -> bool:
     return True
 
 
-def delete_item(store: GraphStore, scorers: list[Scorer], item_id: str) -> None:
-    """``DELETE /items/{id}``: the item leaves the store and every loaded model at once."""
+def delete_item(store: GraphStore, scorers: list[Scorer], texts: TextIndex, item_id: str) -> None:
+    """``DELETE /items/{id}``: the item leaves the store, every loaded model and the text
+    index at once."""
     with _item_lock(item_id):
         if not delete_item_node(store, item_id):
             raise NotFoundError(f"item {item_id!r} not found")
         for scorer in scorers:
             scorer.forget_item(item_id)
+        texts.remove(store, item_id)

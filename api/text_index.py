@@ -96,18 +96,33 @@ class TextIndex:
     def add(
         self, store: GraphStore, item_id: str, vector: np.ndarray, title: str | None = None
     ) -> None:
-        """Append a new item's text vector (after it was written to the store)."""
+        """Add a new item's text vector and title (after they were written to the store), or
+        replace the ones an earlier version of the item had."""
         ids, matrix = self._load(store)
         with self._lock:
-            if item_id in ids:
-                return
             if title:
                 self._titles[item_id], self._by_word = title, None
             row = np.asarray(vector, dtype=np.float32).reshape(1, -1)
             if matrix.size and matrix.shape[1] != row.shape[1]:
                 return
+            if item_id in ids:
+                matrix = matrix.copy()  # readers may hold the old matrix
+                matrix[ids.index(item_id)] = row[0]
+                self._matrix = matrix
+                return
             self._ids = [*ids, item_id]
             self._matrix = np.vstack([matrix, row]) if matrix.size else row
+
+    def remove(self, store: GraphStore, item_id: str) -> None:
+        """Forget a deleted item's text vector and title."""
+        ids, matrix = self._load(store)
+        with self._lock:
+            if self._titles.pop(item_id, None) is not None:
+                self._by_word = None
+            if item_id in ids:
+                keep = ids.index(item_id)
+                self._ids = [*ids[:keep], *ids[keep + 1 :]]
+                self._matrix = np.delete(matrix, keep, axis=0)
 
     def named(self, store: GraphStore, texts: Sequence[str]) -> set[str]:
         """Ids of the items whose title appears, as whole words, in one of ``texts``: titles

@@ -131,6 +131,6 @@ def put_item(
     },
 )
 def delete_item(item_id: ItemId, state: StateDep, store: StoreDep) -> Response:
-    new_items.delete_item(store, state.models.all_loaded(), item_id)
+    new_items.delete_item(store, state.models.all_loaded(), state.texts, item_id)
     state.titles.forget([item_id])
     return Response(status_code=204)

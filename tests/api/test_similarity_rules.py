@@ -81,3 +81,20 @@ def test_named_items_are_found_by_title_with_moved_articles(store) -> None:
     assert texts.named(store, ["heated debates, stars"]) == set()  # whole words only
     texts.add(store, "5", np.array([0.0, 1.0]), title="Fargo")
     assert texts.named(store, ["like fargo"]) == {"5"}
+
+
+def test_a_replaced_item_gets_its_new_text_and_a_deleted_one_leaves(store) -> None:
+    store.run(
+        "UNWIND $rows AS row CREATE (i:Item {id: row.id, title: row.title}) "
+        f"SET i.textEmbedding = {store.dialect.vector_value('[1.0, 0.0]')}",
+        {"rows": [{"id": "1", "title": "Heat"}, {"id": "2", "title": "Alien"}]},
+    )
+    texts = TextIndex(lambda: None)
+    texts.add(store, "3", np.array([1.0, 0.0]), title="Fargo")
+    texts.add(store, "3", np.array([0.0, 1.0]), title="Brazil")  # a PUT replaced it
+    assert texts.cosines(store, np.array([0.0, 1.0]), ["1", "3"]).tolist() == [0.0, 1.0]
+    assert texts.named(store, ["like brazil"]) == {"3"}
+    assert texts.named(store, ["like fargo"]) == set()
+    texts.remove(store, "3")  # DELETE /items/3
+    assert texts.named(store, ["like brazil"]) == set()
+    assert set(texts.catalogue_cosines(store, np.array([1.0, 0.0]))) == {"1", "2"}
