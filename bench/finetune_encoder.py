@@ -92,11 +92,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="fine-tuning epochs")
     parser.add_argument("--visitors", type=int, default=300)
     parser.add_argument("--work", type=Path, default=ROOT / "data/finetuned")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use a checkpoint already in --work for a protocol and seed instead of fine-tuning",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench/results/finetune-ml100k.json")
     args = parser.parse_args(argv)
 
     from tailgraph.encoders.bert import TextEncoder
-    from tailgraph.encoders.finetune import FinetuneConfig, finetune_encoder
+    from tailgraph.encoders.finetune import METADATA_FILE, FinetuneConfig, finetune_encoder
     from tailgraph.evaluation.harness import run_experiment
     from tailgraph.gnn.pipeline import split_snapshot
     from tailgraph.graph.snapshot import load_snapshot
@@ -122,18 +127,22 @@ def main(argv: list[str] | None = None) -> int:
     for protocol in args.protocols:
         for seed in args.seeds:
             split = split_snapshot(snapshot, protocol, seed)
-            tuned = finetune_encoder(
-                base,
-                item_texts,
-                split.train,
-                split.valid,
-                args.work / f"{protocol}-{seed}",
-                replace(config, seed=seed),
-                say=lambda line, tag=f"[{protocol} {seed}]": print(tag, line, flush=True),
-            )
-            encoder = TextEncoder(tuned.path)
+            checkpoint = args.work / f"{protocol}-{seed}"
+            if args.reuse and (checkpoint / METADATA_FILE).is_file():
+                tuned = json.loads((checkpoint / METADATA_FILE).read_text())
+            else:
+                tuned = finetune_encoder(
+                    base,
+                    item_texts,
+                    split.train,
+                    split.valid,
+                    checkpoint,
+                    replace(config, seed=seed),
+                    say=lambda line, tag=f"[{protocol} {seed}]": print(tag, line, flush=True),
+                ).summary()
+            encoder = TextEncoder(checkpoint)
             tuned_snapshot = with_text(snapshot, encoder, item_texts, user_texts)
-            run = {"protocol": protocol, "seed": seed, "finetune": tuned.summary()}
+            run = {"protocol": protocol, "seed": seed, "finetune": tuned}
             for variant, variant_snapshot, variant_encoder in (
                 ("frozen", snapshot, frozen),
                 ("finetuned", tuned_snapshot, encoder),
@@ -162,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(json.dumps({variant: run[variant]}, indent=1), flush=True)
             record["runs"].append(run)
+            args.out.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
     record["wall_seconds"] = time.perf_counter() - started
     record["load_average_after"] = list(os.getloadavg())
     args.out.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
