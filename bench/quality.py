@@ -25,7 +25,12 @@ from pathlib import Path
 import torch
 
 from tailgraph.evaluation.cache import RunCache
-from tailgraph.evaluation.harness import REPORT_CONFIG, run_experiment, split_paths
+from tailgraph.evaluation.harness import (
+    REPORT_CONFIG,
+    merge_results,
+    run_experiment,
+    split_paths,
+)
 from tailgraph.evaluation.peers import export_split, load_peer_results, split_name
 from tailgraph.evaluation.report import (
     activity_means,
@@ -76,22 +81,6 @@ def load_or_build_snapshot(
     snapshot = build_snapshot(datasets_dir)
     save_snapshot(snapshot, path)
     return snapshot
-
-
-def merge(parts: list[ExperimentResult]) -> ExperimentResult:
-    """One result per protocol from several single-seed results of that protocol."""
-    first = parts[0]
-    return ExperimentResult(
-        protocol=first.protocol,
-        seeds=[s for p in parts for s in p.seeds],
-        models=first.models,
-        runs=[run for p in parts for run in p.runs],
-        dataset=first.dataset,
-        splits={s: v for p in parts for s, v in p.splits.items()},
-        config=first.config,
-        seconds=sum(p.seconds for p in parts),
-        tradeoff=[point for p in parts for point in p.tradeoff],
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             finished.append(f"{protocol}/s{seed}")
-            results = [merge(parts) for parts in done.values() if parts]
+            results = [merge_results(parts) for parts in done.values() if parts]
             write_report(results, args.out)
             compact = {
                 "command": shlex.join([sys.executable, *sys.argv]),
