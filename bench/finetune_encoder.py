@@ -76,7 +76,8 @@ def visitor_recall(encoder, snapshot, split, records, item_vectors, limit: int, 
     for u, i in np.concatenate([train_pairs, split.valid[np.isin(split.valid[:, 0], users)]]):
         scores[row[int(u)], i] = -np.inf
     topk = np.argsort(-scores, axis=1)[:, :20]
-    scored = score_topk(users, topk, split)
+    asked = replace(split, test=split.test[np.isin(split.test[:, 0], users)])
+    scored = score_topk(users, topk, asked)
     return {key: scored.metrics[key] for key in ("recall@20", "ndcg@20", "tailrecall@20")} | {
         "visitors": int(len(users))
     }
@@ -147,6 +148,15 @@ def main(argv: list[str] | None = None) -> int:
                 ("frozen", snapshot, frozen),
                 ("finetuned", tuned_snapshot, encoder),
             ):
+                visitor = visitor_recall(
+                    variant_encoder,
+                    snapshot,
+                    split,
+                    records,
+                    variant_snapshot.text["Item"],
+                    args.visitors,
+                    seed,
+                )
                 result = run_experiment(
                     variant_snapshot,
                     models=args.models,
@@ -156,19 +166,10 @@ def main(argv: list[str] | None = None) -> int:
                     progress=False,
                 )
                 summary = result.summary()
-                run[variant] = {
+                run[variant] = {"visitor_text_only": visitor} | {
                     model: {m: summary[model][m]["mean"] for m in (*METRICS, "seconds")}
                     for model in args.models
                 }
-                run[variant]["visitor_text_only"] = visitor_recall(
-                    variant_encoder,
-                    snapshot,
-                    split,
-                    records,
-                    variant_snapshot.text["Item"],
-                    args.visitors,
-                    seed,
-                )
                 print(json.dumps({variant: run[variant]}, indent=1), flush=True)
             record["runs"].append(run)
             args.out.write_text(json.dumps(record, indent=2, allow_nan=False) + "\n")
