@@ -87,7 +87,11 @@ class TextIndex:
                     if len(rows) < PAGE_SIZE:
                         break
                     after = str(rows[-1]["id"])
-                matrix = np.asarray(vectors, dtype=np.float32).reshape(len(ids), -1)
+                matrix = (
+                    np.asarray(vectors, dtype=np.float32)
+                    if ids
+                    else np.zeros((0, 0), dtype=np.float32)
+                )
                 norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(ids) else 1.0
                 self._ids, self._matrix = ids, matrix / np.where(norms > 0, norms, 1.0)
                 self._titles, self._by_word = titles, None
@@ -114,7 +118,10 @@ class TextIndex:
             self._matrix = np.vstack([matrix, row]) if matrix.size else row
 
     def remove(self, store: GraphStore, item_id: str) -> None:
-        """Forget a deleted item's text vector and title."""
+        """Forget a deleted item's text vector and title (nothing to do before the first
+        load: that reads the store, which no longer has the item)."""
+        if self._matrix is None:
+            return
         ids, matrix = self._load(store)
         with self._lock:
             if self._titles.pop(item_id, None) is not None:

@@ -168,7 +168,7 @@ def test_store_killed_during_post_items_leaves_nothing_half_written(
         assert retry.json()["links"] == 8
         assert store.run(STATE) == [{"pending": None, "links": 8}]
         assert client.get("/items/fresh/similar").status_code == 200
-        assert client.get("/users/u0/recommendations").status_code == 200
+        assert client.get("/items/i0/similar").status_code == 200
     store.close()
 
 
