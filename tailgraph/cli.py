@@ -269,7 +269,10 @@ def encode(
 @app.command()
 def finetune(
     epochs: Annotated[int, typer.Option(help="Maximum epochs.", min=1)] = 4,
-    pairs: Annotated[int, typer.Option(help="Item pairs drawn per epoch.", min=2)] = 2048,
+    pairs: Annotated[
+        int,
+        typer.Option(help="Item pairs drawn per epoch (whole batches of 64, at least one).", min=2),
+    ] = 2048,
     layers: Annotated[
         int, typer.Option(help="Top transformer layers trained (0: the whole model).", min=0)
     ] = 2,
