@@ -111,23 +111,12 @@ def store_kill_under_load(dataset, requests: int = 1500) -> dict:
     from fastapi.testclient import TestClient
 
     from tailgraph.api.app import create_app
-    from tailgraph.gnn.artefacts import LearnedEmbeddings
     from tailgraph.settings import Settings
 
     directory, server, store = _fresh_server("tgkil")
     ingest(store, dataset, progress=False)
-    rng = np.random.default_rng(0)
     users = [u["id"] for u in dataset.users]
-    items = [i["id"] for i in dataset.items]
-    embeddings = LearnedEmbeddings(
-        model_name="random",
-        version="bench-1",
-        user_ids=users,
-        item_ids=items,
-        user=rng.normal(size=(len(users), 16)).astype(np.float32),
-        item=rng.normal(size=(len(items), 16)).astype(np.float32),
-        item_popularity=np.ones(len(items), dtype=np.int64),
-    )
+    embeddings = _random_model(dataset)
     settings = Settings(_env_file=None, data_dir=directory, artefacts_dir=directory / "a")
     statuses: Counter[int] = Counter()
     timeline: list[tuple[float, int]] = []
