@@ -5,6 +5,10 @@ negatives per pair (resampled until none is a training positive), propagates the
 (no neighbour sampling), and minimises softplus(s_neg - s_pos) + weight_decay * L2(batch ego
 embeddings) with Adam. Every ``eval_every`` epochs the validation set is ranked over the full
 catalogue; the best NDCG@20 state is restored at the end and evaluated on test.
+
+A model whose training step propagates differently, or adds a term to the loss (XSimGCL's
+perturbed pass and its contrastive loss), passes a ``training_pass`` (:data:`TrainingPass`):
+the schedule, sampling, early stopping and evaluation stay this module's.
 """
 
 from __future__ import annotations
@@ -17,14 +21,26 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from tailgraph.errors import ConfigurationError
 from tailgraph.gnn.config import TrainConfig
 from tailgraph.gnn.evaluate import EvaluationResult, ScoreFn, evaluate
-from tailgraph.gnn.models.base import Recommender
+from tailgraph.gnn.models.base import NodeType, Recommender
 from tailgraph.gnn.split import InteractionSplit
 from tailgraph.gnn.tail import tail_adjusted
+
+# A loss term added to BPR for one batch: (users, positives, negatives (B, k)) -> scalar.
+ExtraLoss = Callable[[Tensor, Tensor, Tensor], Tensor]
+# One training step's propagation: model -> (the embeddings BPR ranks with, by node type; the
+# extra loss of that same pass, or None). The default is the model's forward and no extra term.
+TrainingPass = Callable[[Recommender], tuple[dict[NodeType, Tensor], ExtraLoss | None]]
+
+
+def forward_pass(model: Recommender) -> tuple[dict[NodeType, Tensor], ExtraLoss | None]:
+    """The default :data:`TrainingPass`: ``model()`` and BPR + L2 alone."""
+    return model(), None
 
 
 @dataclass
@@ -144,18 +160,21 @@ def _validate(
 
 def train(
     model: Recommender,
-    data: HeteroData,
+    data: HeteroData | None,
     split: InteractionSplit,
     config: TrainConfig,
     *,
     progress: Callable[[str], None] | None = None,
+    training_pass: TrainingPass = forward_pass,
 ) -> TrainResult:
-    """Train ``model`` on ``split.train`` (``data`` must be the graph it was built from).
+    """Train ``model`` on ``split.train`` (``data`` must be the graph it was built from; None
+    for a model built from ``split`` alone).
 
     A model with ``stages`` (TailGNN) is trained stage after stage, each with its own
     optimiser and early stopping, then ``model.tune`` picks its inference settings on valid.
+    Each step propagates with ``training_pass`` (:data:`TrainingPass`).
     """
-    if int(data["item"].num_nodes) != split.n_items:
+    if data is not None and int(data["item"].num_nodes) != split.n_items:
         raise ConfigurationError("data and split disagree on the number of items")
     say = progress or (lambda _message: None)
     device = resolve_device(config.device)
@@ -175,7 +194,16 @@ def train(
             model.set_stage(stage)
             say(f"stage {stage}")
         best_epoch, best_valid, stage_history = _train_stage(
-            model, split, config, sampler, generator, popularity, device, epoch_seconds, say
+            model,
+            split,
+            config,
+            sampler,
+            generator,
+            popularity,
+            device,
+            epoch_seconds,
+            say,
+            training_pass,
         )
         for record in stage_history:
             history.append({"stage": stage, **record} if stage else record)
@@ -224,6 +252,7 @@ def _train_stage(
     device: torch.device,
     epoch_seconds: list[float],
     say: Callable[[str], None],
+    training_pass: TrainingPass,
 ) -> tuple[int, dict[str, float], list[dict[str, float]]]:
     """BPR epochs over the trainable parameters with early stopping; restores the best state.
 
@@ -244,11 +273,13 @@ def _train_stage(
             neg = sampler.sample(users, config.negatives)
             users, pos, neg = users.to(device), pos.to(device), neg.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                out = model()
+                out, extra_loss = training_pass(model)
                 u = out["user"][users].float()
                 s_pos = (u * out["item"][pos].float()).sum(-1, keepdim=True)
                 s_neg = torch.einsum("bd,bkd->bk", u, out["item"][neg].float())
                 loss = torch.nn.functional.softplus(s_neg - s_pos).mean()
+                if extra_loss is not None:
+                    loss = loss + extra_loss(users, pos, neg)
                 loss = loss + config.weight_decay * model.reg_loss(users, pos, neg.reshape(-1))
             optimiser.zero_grad(set_to_none=True)
             loss.backward()

@@ -151,6 +151,18 @@ def test_xsimgcl_loss_falls_over_training(planted_split: InteractionSplit) -> No
     assert extra["epochs_run"] == 6 and extra["loss"][-1] < extra["loss"][0]
 
 
+def test_xsimgcl_repeats_itself_and_trains_with_its_contrastive_term(
+    planted_split: InteractionSplit,
+) -> None:
+    config = TrainConfig(epochs=4, eval_every=2, lr=0.01, batch_size=512, seed=0)
+    users = torch.arange(50)
+    first, extra = fit_xsimgcl(planted_split, config)
+    second, again = fit_xsimgcl(planted_split, config)
+    assert torch.equal(first(users), second(users)) and extra["loss"] == again["loss"]
+    _, without = fit_xsimgcl(planted_split, config, cl_weight=0.0)
+    assert without["loss"][0] < extra["loss"][0]  # λ_cl InfoNCE is part of the loss
+
+
 def test_ablations_remove_or_shuffle_only_what_they_name(planted: GraphSnapshot) -> None:
     split = split_snapshot(planted, "random", 0)
     data = build_hetero_data(planted, split)

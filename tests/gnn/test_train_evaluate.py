@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -89,6 +91,32 @@ def test_cpu_training_is_deterministic(planted_split) -> None:
     second = train(build_model(data, config), data, split, config)
     assert np.array_equal(first.item_embeddings, second.item_embeddings)
     assert first.history[-1]["loss"] == second.history[-1]["loss"]
+
+
+def test_a_training_pass_adds_its_loss_to_every_step(planted_split) -> None:
+    data, split = planted_split
+    config = TrainConfig(
+        model="lightgcn", dim=16, epochs=2, batch_size=512, lr=0.05, eval_every=2, subsets=()
+    )
+    shapes = []
+
+    def shrinking(model):
+        out = model()
+
+        def pull(users: torch.Tensor, pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+            shapes.append((len(users), len(pos), tuple(neg.shape)))
+            return 10.0 * out["item"].pow(2).sum(1).mean()
+
+        return out, pull
+
+    plain = train(build_model(data, config), data, split, config)
+    pulled = train(build_model(data, config), data, split, config, training_pass=shrinking)
+    steps = config.epochs * math.ceil(len(split.train) / config.batch_size)
+    assert len(shapes) == steps
+    assert all(u == p and neg == (u, config.negatives) for u, p, neg in shapes)
+    norm = np.linalg.norm(pulled.item_embeddings, axis=1).mean()
+    assert norm < 0.5 * np.linalg.norm(plain.item_embeddings, axis=1).mean()
+    assert pulled.history[0]["loss"] > plain.history[0]["loss"]  # the term is in the loss
 
 
 def test_tailgnn_trains_both_stages_then_picks_its_mix_and_transfer_scale(planted_split) -> None:
