@@ -1,19 +1,19 @@
-"""Run cache: reused only under the same settings, data and code; the snapshot file round trip."""
+"""Run cache: reused only under the same settings, data and the model's own code; the snapshot
+file round trip."""
 
 from __future__ import annotations
 
 import json
-import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-import tailgraph.evaluation
-import tailgraph.gnn
-from tailgraph.evaluation.cache import EXCLUDED, SOURCES, RunCache, code_fingerprint
+from tailgraph.evaluation.cache import CodeFingerprint, RunCache, module_path
 from tailgraph.evaluation.harness import run_experiment
 from tailgraph.gnn.config import TrainConfig
+from tailgraph.gnn.registry import MODELS
 from tailgraph.graph.snapshot import (
     GraphSnapshot,
     load_snapshot,
@@ -75,28 +75,66 @@ def test_run_cache_misses_when_the_data_changes(planted: GraphSnapshot, tmp_path
     assert rerun.runs[0].metrics["recall@20"] >= 0.0  # same counts, different vectors: refitted
 
 
-def test_code_fingerprint_covers_gnn_and_evaluation_but_not_the_report(tmp_path: Path) -> None:
-    gnn_dir = Path(tailgraph.gnn.__file__).resolve().parent
-    evaluation_dir = Path(tailgraph.evaluation.__file__).resolve().parent
-    assert SOURCES == (gnn_dir, evaluation_dir)
-    assert EXCLUDED == (evaluation_dir / "report.py",)
-    # a faithful copy of both source trees hashes as the installed sources do
-    copies = tuple(tmp_path / folder.name for folder in SOURCES)
-    for folder, copy in zip(SOURCES, copies, strict=True):
-        shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    report = copies[1] / "report.py"
+def test_each_model_is_fingerprinted_by_its_own_modules_and_the_shared_ones() -> None:
+    code = CodeFingerprint()
+    for model in MODELS:  # every model has modules named after it: none falls back to all
+        assert code.defining(model), model
+    lightgcn = set(code.modules("lightgcn"))
+    shared = {"evaluation.harness", "evaluation.scoring", "gnn.train", "gnn.split", "gnn.registry"}
+    assert {f"tailgraph.{m}" for m in shared | {"gnn.models.lightgcn"}} <= lightgcn
+    others = {"gnn.models.tailgnn", "gnn.models.content_tower", "gnn.baselines.ease"}
+    assert not {f"tailgraph.{m}" for m in others | {"evaluation.report"}} & lightgcn
+    assert "tailgraph.gnn.models.lightgcn" in code.modules("tailgnn")  # TailGNN builds on it
+    fusion = set(code.modules("fusion"))  # and fusion is made from text_only and lightgcn
+    assert {"tailgraph.gnn.baselines.text_only", "tailgraph.gnn.models.lightgcn"} <= fusion
+    assert code.modules("tailgnn-no-kg") == code.modules("tailgnn")
 
-    def fingerprint() -> str:
-        return code_fingerprint(copies, (report,))
 
-    original = fingerprint()
-    assert original == code_fingerprint()
-    report.write_text(report.read_text() + "\n# layout only\n")
-    assert fingerprint() == original  # the report writer lays out numbers already computed
-    scoring = copies[1] / "scoring.py"
-    scoring.write_text(scoring.read_text() + "\n# changed\n")
-    after_evaluation = fingerprint()
-    assert after_evaluation != original
-    train = copies[0] / "train.py"
-    train.write_text(train.read_text() + "\n# changed\n")
-    assert fingerprint() not in (original, after_evaluation)
+def _edited(module: str) -> CodeFingerprint:
+    """Fingerprints as they would be with one line appended to ``module``'s source."""
+    target = module_path(module)
+    assert target is not None
+
+    def read(path: Path) -> bytes:
+        source = path.read_bytes()
+        return source + b"\n# edited\n" if path == target else source
+
+    return CodeFingerprint(read)
+
+
+def _mark(directory: Path) -> None:
+    """Make every cached entry recognisable when read back: recall@20 = -1."""
+    for path in directory.glob("*.json"):
+        document = json.loads(path.read_text())
+        document["run"]["metrics"]["recall@20"] = -1.0
+        path.write_text(json.dumps(document))
+
+
+@pytest.mark.parametrize(
+    ("module", "refitted"),
+    [
+        ("tailgraph.gnn.baselines.ease", set()),  # another model's module
+        ("tailgraph.gnn.models.tailgnn", set()),
+        ("tailgraph.evaluation.report", set()),  # lays out numbers only
+        ("tailgraph.gnn.models.bpr_mf", {"bpr_mf"}),  # the model's own module
+        ("tailgraph.gnn.baselines.mostpop", {"mostpop"}),
+        ("tailgraph.evaluation.scoring", {"mostpop", "bpr_mf"}),  # shared by every model
+    ],
+)
+def test_editing_a_module_refits_only_the_models_whose_fit_imports_it(
+    planted: GraphSnapshot, tmp_path: Path, module: str, refitted: set[str]
+) -> None:
+    kwargs = dict(
+        models=["mostpop", "bpr_mf"],
+        protocol="random",
+        seeds=[2],
+        config=TrainConfig(batch_size=1024, epochs=2, eval_every=2),
+        progress=False,
+        tail_weights=(),
+    )
+    run_experiment(planted, cache=RunCache(tmp_path), **kwargs)
+    _mark(tmp_path)
+    code = _edited(module)
+    rerun = run_experiment(planted, cache=RunCache(tmp_path, code), **kwargs)
+    read_back = {run.model for run in rerun.runs if run.metrics["recall@20"] == -1.0}
+    assert read_back == {"mostpop", "bpr_mf"} - refitted
