@@ -290,15 +290,17 @@ def format_significance(result: ExperimentResult) -> str:
     return "\n".join(lines)
 
 
-def mean_deciles(result: ExperimentResult) -> dict[str, list[float]]:
-    out: dict[str, list[float]] = {}
+def mean_deciles(result: ExperimentResult) -> dict[str, list[float | None]]:
+    """``{model: [mean recall@20 over seeds per popularity decile]}``, least popular first; a
+    decile no test pair fell into on any seed (tiny data) is None, not a mean of nothing."""
+    out: dict[str, list[float | None]] = {}
     for model in dict.fromkeys(run.model for run in result.runs):
-        rows = [
-            [np.nan if v is None else v for v in run.decile_recall]
-            for run in result.runs
-            if run.model == model
-        ]
-        out[model] = np.nanmean(np.asarray(rows, dtype=np.float64), axis=0).tolist()
+        runs = [run for run in result.runs if run.model == model]
+        out[model] = []
+        for decile in range(N_DECILES):
+            values = [run.decile_recall[decile] for run in runs]
+            values = [v for v in values if v is not None]
+            out[model].append(float(np.mean(values)) if values else None)
     return out
 
 
@@ -319,7 +321,8 @@ def plot(result: ExperimentResult, out_dir: Path) -> list[str]:
     names = [f"recall_by_decile-{result.protocol}.png", f"lorenz-{result.protocol}.png"]
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for model, values in mean_deciles(result).items():
-        ax.plot(range(1, N_DECILES + 1), values, marker="o", label=model)
+        points = [np.nan if v is None else v for v in values]  # a gap where a decile is empty
+        ax.plot(range(1, N_DECILES + 1), points, marker="o", label=model)
     ax.set(
         xlabel="item-popularity decile (1 = least popular in training)",
         ylabel=f"recall@{DECILE_K} (test pairs)",
@@ -480,7 +483,8 @@ def markdown(results: list[ExperimentResult], plots: dict[str, list[str]]) -> st
         "`cold` only). Sparse-user recall: users with <= 5 training interactions (— when "
         "there are none, as in ml-100k where every user has >= 20 ratings).",
         "- Recall by decile: items in 10 equal-size groups by training popularity; per group, "
-        "test pairs whose item is in the user's top 20 / test pairs (micro-averaged).",
+        "test pairs whose item is in the user's top 20 / test pairs (micro-averaged; null in "
+        "results.json and a gap in the plot for a decile no test pair fell into).",
         "- Fit s: fitting wall time (training with early stopping, or tuning on validation; "
         "`fusion` includes the LightGCN it reuses).",
         "- Models: `mostpop` (training popularity), `itemknn` (item cosine co-occurrence, "

@@ -10,8 +10,11 @@ import pytest
 
 from tailgraph.errors import ConfigurationError
 from tailgraph.evaluation.harness import run_evaluation
-from tailgraph.evaluation.report import format_table, lorenz
+from tailgraph.evaluation.report import format_table, lorenz, mean_deciles, plot
 from tailgraph.evaluation.results import ExperimentResult, ModelRun
+from tailgraph.evaluation.scoring import N_DECILES, score_function_topk, score_topk
+from tailgraph.gnn.baselines.mostpop import MostPop
+from tailgraph.gnn.split import InteractionSplit
 from tailgraph.graph.export import export_snapshot
 from tailgraph.graph.ingest import ingest
 from tailgraph.graph.loaders.synthetic import SyntheticConfig, generate
@@ -227,3 +230,40 @@ def test_report_has_the_tail_weight_tradeoff(report_dir: Path) -> None:
     sweep = document["protocols"]["random"]["tail_tradeoff"]
     assert {p["model"] for p in sweep["points"]} == {"itemknn"}  # mostpop/text_only: not swept
     assert len(sweep["points"]) == 8 * 2  # weights x seeds
+
+
+def _scored_run(seed: int, test: list[list[int]]) -> ModelRun:
+    """MostPop's run on a 12-item split whose test pairs fall in a few popularity deciles."""
+    train = np.array([[u, i] for u in range(4) for i in range(6)] + [[0, 6], [1, 7], [2, 8]])
+    split = InteractionSplit(
+        train=train,
+        valid=np.zeros((0, 2), np.int64),
+        test=np.array(test),
+        n_users=4,
+        n_items=12,
+        cold_items=np.zeros(0, np.int64),
+        protocol="random",
+    )
+    users, topk = score_function_topk(MostPop.fit(split), split, 20)
+    scored = score_topk(users, topk, split, ks=(10,))
+    return ModelRun("mostpop", seed, scored.metrics, {}, scored.decile_recall, scored.exposure, 0)
+
+
+def test_mean_deciles_says_none_for_a_decile_without_test_pairs(tmp_path: Path) -> None:
+    first = _scored_run(1, [[3, 6], [3, 7]])
+    second = _scored_run(2, [[3, 6], [0, 9], [1, 11]])
+    result = ExperimentResult("random", [1, 2], ["mostpop"], [first, second], {}, {}, {})
+    means = mean_deciles(result)["mostpop"]  # filterwarnings = error: no "Mean of empty slice"
+    assert len(means) == N_DECILES
+    for decile, mean in enumerate(means):
+        values = [r.decile_recall[decile] for r in (first, second)]
+        values = [v for v in values if v is not None]
+        assert mean == (pytest.approx(np.mean(values)) if values else None), decile
+    assert None in means  # tiny data: some deciles hold no test pair on any seed
+    assert any(
+        None in (first.decile_recall[d], second.decile_recall[d])
+        for d, m in enumerate(means)
+        if m is not None
+    )  # and one only on one seed: its mean is the other's
+    assert plot(result, tmp_path) == ["recall_by_decile-random.png", "lorenz-random.png"]
+    assert (tmp_path / "recall_by_decile-random.png").read_bytes().startswith(PNG_MAGIC)
