@@ -11,8 +11,9 @@ STAMP  := $(VENV)/.tailgraph-installed
 LINT   := tools/cypher-lint
 VIS    := tools/explore-assets
 NEO4J_LAUNCHER := neo4j-launcher/target/neo4j-launcher.jar
+NEO4J_GDS      := neo4j-launcher/target/gds-lib/.built
 
-.PHONY: demo test test-all quality assets browser lint contracts clean neo4j-launcher jdk
+.PHONY: demo test test-all quality assets browser lint contracts clean neo4j-launcher neo4j-gds jdk
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,13 +56,23 @@ $(NEO4J_LAUNCHER): neo4j-launcher/pom.xml $(wildcard neo4j-launcher/src/main/jav
 
 neo4j-launcher: jdk $(NEO4J_LAUNCHER)
 
+# Optional: the Graph Data Science library (open edition, ~15 MB of jars) for the local Neo4j,
+# copied to target/gds-lib at build time; `tailgraph db start --store neo4j --gds` (or
+# TAILGRAPH_NEO4J_GDS=1) serves it, and the `gds_fastrp` peer needs it (skipped without).
+$(NEO4J_GDS): neo4j-launcher/gds/pom.xml
+	rm -rf neo4j-launcher/target/gds-lib
+	cd neo4j-launcher/gds && { mvn -q -B -o package 2>/dev/null || mvn -q -B package; }
+	touch $@
+
+neo4j-gds: neo4j-launcher $(NEO4J_GDS)
+
 demo: $(STAMP) assets $(if $(filter neo4j,$(TAILGRAPH_STORE)),neo4j-launcher)
 	$(BIN)/tailgraph demo
 
-test: lint contracts assets browser neo4j-launcher $(LINT)/node_modules/.package-lock.json
+test: lint contracts assets browser neo4j-launcher neo4j-gds $(LINT)/node_modules/.package-lock.json
 	$(BIN)/pytest
 
-test-all: $(STAMP) assets browser neo4j-launcher $(LINT)/node_modules/.package-lock.json
+test-all: $(STAMP) assets browser neo4j-launcher neo4j-gds $(LINT)/node_modules/.package-lock.json
 	$(BIN)/pytest -m 'not gpu'
 
 # The recorded ml-100k quality report (bench/README.md): our splits exported, RecBole's

@@ -25,6 +25,7 @@ def local_neo4j(settings: Settings) -> LocalNeo4j:
         launcher=settings.neo4j_launcher,
         heap_mb=settings.neo4j_heap_mb,
         pagecache_mb=settings.neo4j_pagecache_mb,
+        gds=settings.neo4j_gds,
     )
 
 

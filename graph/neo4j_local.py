@@ -23,6 +23,8 @@ from tailgraph.graph.local_files import kept_secret, log_tail, write_private
 
 # The launcher built from the repository by `make neo4j-launcher` (mvn package).
 DEFAULT_LAUNCHER = Path(__file__).resolve().parents[1] / "neo4j-launcher/target/neo4j-launcher.jar"
+# The Graph Data Science jars built by `make neo4j-gds` (neo4j-launcher/gds/pom.xml).
+DEFAULT_GDS_LIB = DEFAULT_LAUNCHER.parent / "gds-lib"
 MIN_JAVA = 17
 
 
@@ -35,6 +37,7 @@ class Neo4jStatus:
     uri: str | None
     version: str | None
     directory: Path
+    gds: bool = False  # started with the Graph Data Science library
 
 
 def java_executable() -> str:
@@ -68,6 +71,7 @@ class LocalNeo4j:
         heap_mb: int = 1024,
         pagecache_mb: int = 256,
         owner_pid: int | None = None,
+        gds: bool = False,
     ) -> None:
         self.directory = Path(directory).expanduser().resolve()
         self.port = port
@@ -77,6 +81,12 @@ class LocalNeo4j:
         self._password = password
         self._configured = password is not None
         self.owner_pid = owner_pid  # the server exits once this process is gone (test sessions)
+        self.gds = gds  # also serve the Graph Data Science library (make neo4j-gds)
+
+    @property
+    def gds_lib(self) -> Path:
+        """The GDS jars beside the launcher (``target/gds-lib``)."""
+        return self.launcher.parent / "gds-lib"
 
     # -- paths -------------------------------------------------------------------------------
     @property
@@ -112,6 +122,11 @@ class LocalNeo4j:
     # -- lifecycle ---------------------------------------------------------------------------
     def pid(self) -> int | None:
         """PID of the live launcher for this directory, or None (a reused pid does not count)."""
+        found = self._process()
+        return found[0] if found else None
+
+    def _process(self) -> tuple[int, list[bytes]] | None:
+        """(pid, command line) of the live launcher for this directory."""
         try:
             pid = int(self.pid_path.read_text().strip())
         except (FileNotFoundError, ValueError):
@@ -122,7 +137,12 @@ class LocalNeo4j:
             return None
         if str(self.directory).encode() not in cmdline:
             return None
-        return pid
+        return pid, cmdline
+
+    def serves_gds(self) -> bool:
+        """Whether the live launcher here was started with the Graph Data Science library."""
+        found = self._process()
+        return found is not None and b"--gds" in found[1]
 
     def _state(self) -> tuple[int, int, str] | None:
         """(pid, port, version) from the state file, if it belongs to the live launcher."""
@@ -154,10 +174,19 @@ class LocalNeo4j:
             uri=f"bolt://127.0.0.1:{state[1]}" if state else None,
             version=state[2] if state else None,
             directory=self.directory,
+            gds=self.serves_gds(),
         )
 
     def start(self, timeout: float = 180.0) -> Neo4jStatus:
-        """Start the launcher unless one already runs here; wait until Bolt accepts the password."""
+        """Start the launcher unless one already runs here; wait until Bolt accepts the password.
+
+        A running server is reused only if it serves GDS when ``gds`` asks for it
+        (ConfigurationError otherwise: stop it first)."""
+        if self.pid() is not None and self.gds and not self.serves_gds():
+            raise ConfigurationError(
+                f"the local Neo4j in {self.directory} runs without the Graph Data Science "
+                "library; stop it (`tailgraph db stop --store neo4j`) and start it with --gds"
+            )
         if self.is_running():
             return self.status()
         if self.pid() is not None:  # starting up (another caller) or hung: wait for it first
@@ -167,6 +196,11 @@ class LocalNeo4j:
                 f"the local Neo4j launcher is not built: {self.launcher} is missing; "
                 "run `make neo4j-launcher` (needs Java 17+ and Maven), or set "
                 "TAILGRAPH_NEO4J_URI to an existing server"
+            )
+        if self.gds and not any(self.gds_lib.glob("*.jar")):
+            raise ConfigurationError(
+                f"the Graph Data Science library is not built: {self.gds_lib} holds no jars; "
+                "run `make neo4j-gds` (Maven, resolved from Maven Central at build time)"
             )
         java = java_executable()
         self._make_directory()
@@ -178,12 +212,17 @@ class LocalNeo4j:
             f"-Xms{self.heap_mb}m",
             f"-Xmx{self.heap_mb}m",
             "-XX:+UseG1GC",
-            "-jar",
-            str(self.launcher),
+            # GDS joins the one application classpath (Launcher.java says why not plugins/)
+            *(
+                ["-cp", f"{self.launcher}:{self.gds_lib}/*", "org.tailgraph.neo4j.Launcher"]
+                if self.gds
+                else ["-jar", str(self.launcher)]
+            ),
             str(self.directory),
             str(self._bolt_port()),
             str(password_file),
             str(self.pagecache_mb),
+            *(["--gds", str(self.gds_lib)] if self.gds else []),
         ]
         # Daemonised through a shell that backgrounds the JVM and exits: the server outlives
         # this process (like FalkorDB's daemonize) and is never left as our unreaped child.

@@ -89,15 +89,30 @@ def _which_store(store: str | None) -> tuple[Settings, str]:
 
 
 @db_app.command("start")
-def db_start(store: StoreOption = None) -> None:
+def db_start(
+    store: StoreOption = None,
+    gds: Annotated[
+        bool,
+        typer.Option(
+            "--gds",
+            help="local Neo4j: also serve the Graph Data Science library (built by "
+            "`make neo4j-gds`); default TAILGRAPH_NEO4J_GDS.",
+        ),
+    ] = False,
+) -> None:
     """Start the embedded FalkorDB or the local Neo4j (reuses a running one)."""
     from tailgraph.graph.connect import embedded_server, local_neo4j
 
     settings, chosen = _which_store(store)
+    if gds and chosen != "neo4j":
+        raise typer.BadParameter("--gds is for the local Neo4j (--store neo4j)")
     try:
         if chosen == "neo4j":
-            local = local_neo4j(settings).start()
-            typer.echo(f"Neo4j {local.version} running (pid {local.pid}) at {local.uri}")
+            server = local_neo4j(settings)
+            server.gds = server.gds or gds
+            local = server.start()
+            with_gds = " with GDS" if local.gds else ""
+            typer.echo(f"Neo4j {local.version}{with_gds} running (pid {local.pid}) at {local.uri}")
             return
         status = embedded_server(settings).start(progress=lambda line: typer.echo(line, err=True))
     except TailGraphError as e:
@@ -128,6 +143,7 @@ def db_status(store: StoreOption = None) -> None:
     if chosen == "neo4j":
         local = local_neo4j(settings).status()
         state = f"running (pid {local.pid}) at {local.uri}" if local.running else "stopped"
+        state += " with GDS" if local.running and local.gds else ""
         typer.echo(f"Neo4j {state}; directory {local.directory}")
         return
     status = embedded_server(settings).status()

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     neo4j_launcher: Path | None = None  # launcher jar; default neo4j-launcher/target in the repo
     neo4j_heap_mb: int = 1024  # local Neo4j JVM heap
     neo4j_pagecache_mb: int = 512  # local Neo4j page cache
+    neo4j_gds: bool = False  # local Neo4j: also serve Graph Data Science (make neo4j-gds)
 
     # Text encoder
     encoder_path: str = Field(default_factory=_default_encoder_path)  # local BERT directory

@@ -9,6 +9,7 @@ with the reason, except under CI, where it fails.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -56,6 +57,27 @@ def neo4j_server() -> Iterator[LocalNeo4j]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def gds_server() -> Iterator[LocalNeo4j]:
+    """The local Neo4j with Graph Data Science (``--gds``) in a temporary directory."""
+    from tailgraph.graph.gds import gds_unavailable
+
+    reason = gds_unavailable()
+    if reason:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
+    server = LocalNeo4j(
+        Path(tempfile.mkdtemp(prefix="tggds-")),
+        heap_mb=768,
+        pagecache_mb=64,
+        owner_pid=os.getpid(),
+        gds=True,
+    )
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(server.directory, ignore_errors=True)
 
 
 def falkordb_store_for(server: EmbeddedFalkorDB) -> FalkorDBStore:
