@@ -13,6 +13,7 @@ import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from tailgraph.api.read_cache import WriteCounters
 from tailgraph.api.titles import display_title
 from tailgraph.errors import NotFoundError
 from tailgraph.gnn.neighbours import COLLABORATIVE, KNOWLEDGE, ItemNeighbours
@@ -242,15 +243,20 @@ def item_titles(store: GraphStore, item_ids: Iterable[str]) -> dict[str, str | N
 
 class TitleCache:
     """Item titles in process memory: every title is read once at start-up (:meth:`load`), ids
-    missing then (items added later, possibly through another worker) are read on first use
-    and kept; the item write routes drop the ids they change (:meth:`forget`)."""
+    missing then (items added later) are read on first use and kept; the item write routes drop
+    the ids they change (:meth:`forget`). With ``counters``, an item write made by another
+    worker (the catalogue counter moved) drops every kept title: they are read again on use."""
 
-    def __init__(self, max_items: int = 2_000_000) -> None:
+    def __init__(self, max_items: int = 2_000_000, counters: WriteCounters | None = None) -> None:
         self.max_items = max_items
+        self.counters = counters
+        self._catalogue = counters.catalogue() if counters is not None else 0
         self._entries: dict[str, str | None] = {}
 
     def load(self, store: GraphStore) -> int:
         """Read every item's title (one query); return how many are held."""
+        if self.counters is not None:
+            self._catalogue = self.counters.catalogue()
         rows = run_query(store, "item_titles_all", {}, read_only=True)
         entries = {str(row["item_id"]): display_title(row["title"], row["year"]) for row in rows}
         if len(entries) <= self.max_items:
@@ -264,6 +270,9 @@ class TitleCache:
 
     def get(self, store: GraphStore, item_ids: Iterable[str]) -> dict[str, str | None]:
         """Like :func:`item_titles`; only ids not held go to the store (one query)."""
+        if self.counters is not None and self.counters.catalogue() != self._catalogue:
+            self._catalogue = self.counters.catalogue()
+            self._entries = {}
         found: dict[str, str | None] = {}
         missing: list[str] = []
         entries = self._entries

@@ -9,9 +9,11 @@ is back).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
@@ -20,6 +22,7 @@ from tailgraph.api.candidates import ExpansionLimits, TitleCache
 from tailgraph.api.errors import RETRY_AFTER_SECONDS
 from tailgraph.api.model_registry import ModelRegistry
 from tailgraph.api.prometheus import Metrics
+from tailgraph.api.read_cache import ReadCache, WriteCounters
 from tailgraph.api.schemas import Readiness
 from tailgraph.api.scoring import Scorer
 from tailgraph.api.text_index import TextIndex
@@ -28,6 +31,8 @@ from tailgraph.errors import ArtefactError, QueryError, StoreUnavailableError, T
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.store import GraphStore
 from tailgraph.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def _encoder_factory(settings: Settings) -> Callable[[], object]:
@@ -39,6 +44,19 @@ def _encoder_factory(settings: Settings) -> Callable[[], object]:
         )
 
     return load
+
+
+def _read_cache(settings: Settings) -> tuple[WriteCounters, ReadCache]:
+    """The write counters shared by this service's workers and the reads kept under them; if
+    the counters' file cannot be opened, private counters and no kept reads (another worker's
+    writes would go unseen)."""
+    try:
+        counters = WriteCounters(settings.write_counters_path)
+        max_age = settings.read_cache_seconds
+    except OSError as e:
+        logger.warning("read cache off: cannot open %s: %s", settings.write_counters_path, e)
+        counters, max_age = WriteCounters(), 0.0
+    return counters, ReadCache(counters, max_age=max_age, max_users=settings.read_cache_users)
 
 
 class ServiceState:
@@ -65,7 +83,8 @@ class ServiceState:
         factory = (lambda: text_encoder) if text_encoder is not None else None
         self.texts = TextIndex(factory or _encoder_factory(settings))
         self.vectors = VectorSource()
-        self.titles = TitleCache()
+        self.counters, self.reads = _read_cache(settings)
+        self.titles = TitleCache(counters=self.counters)
         self.metrics = Metrics()
         self._lock = threading.Lock()
         self._store_error: tuple[float, str] | None = None  # (monotonic time, message)
@@ -139,6 +158,18 @@ class ServiceState:
             self.titles.load(self.store())
         except QueryError as e:
             raise StoreUnavailableError(f"cannot read item titles: {e}") from e
+
+    @contextlib.contextmanager
+    def writing(self, users: Iterable[str] = (), catalogue: bool = False) -> Iterator[None]:
+        """Around a write route: afterwards (even if it failed part-way) the reads kept for
+        ``users``, or for everyone when the catalogue changed, are stale in every worker."""
+        try:
+            yield
+        finally:
+            if catalogue:
+                self.counters.bump_catalogue()
+            else:
+                self.counters.bump_users(users)
 
     def close(self) -> None:
         """Close the store if this state opened it (an injected store belongs to the caller)."""

@@ -19,6 +19,7 @@ from tailgraph.api import candidates as cand
 from tailgraph.api.candidates import Candidate, ExpansionLimits, TitleCache
 from tailgraph.api.explanations import explanation_paths
 from tailgraph.api.prometheus import Metrics
+from tailgraph.api.read_cache import ReadCache
 from tailgraph.api.schemas import (
     Explanation,
     Recommendations,
@@ -66,20 +67,28 @@ def user_profile(
     limits: ExpansionLimits,
     exclude_seen: bool,
     vectors: VectorSource | None = None,
+    reads: ReadCache | None = None,
 ) -> Profile:
     """A stored user's profile: their vector (with live interactions folded in) and history.
 
     With ``vectors``, a user the model learned is read with the vector source's candidates in
-    the same statement (:meth:`VectorSource.history_and_nearest`); they are kept only if no
+    the same statement (:meth:`VectorSource.history_and_nearest`), or taken from ``reads`` when
+    that read is kept and no write touched it since; the candidates are used only if no
     interaction newer than the model changed the vector they were searched with.
     """
     learned = scorer.learned_user_vector(user_id) if vectors is not None else None
     combined = None
     if learned is not None and vectors is not None:
         extra = limits.max_vector_candidates if exclude_seen else 0
-        combined = vectors.history_and_nearest(
-            store, user_id, learned, limits.max_vector_candidates, extra
-        )
+        key = (scorer.version, limits.max_vector_candidates, extra)
+        combined = reads.get(user_id, key) if reads is not None else None
+        if combined is None:
+            counters = reads.before_read(user_id) if reads is not None else (0, 0)
+            combined = vectors.history_and_nearest(
+                store, user_id, learned, limits.max_vector_candidates, extra
+            )
+            if combined is not None and reads is not None:
+                reads.put(user_id, key, combined, counters)
     history = combined[0] if combined is not None else cand.user_history(store, user_id)
     live = history.recorded_after(scorer.trained_at)
     vector, kind = scorer.user_vector(user_id, history.seen, live)
@@ -108,9 +117,11 @@ def recommend(
     vectors: VectorSource | None = None,
     metrics: Metrics | None = None,
     titles: TitleCache | None = None,
+    reads: ReadCache | None = None,
     on_pool: Callable[[dict[str, Candidate]], None] | None = None,
 ) -> Recommendations:
-    """Top-``k`` items for a stored user (see :func:`rank_profile`)."""
+    """Top-``k`` items for a stored user (see :func:`rank_profile`); ``reads`` keeps the
+    store read of a default request between requests (:mod:`tailgraph.api.read_cache`)."""
     if sources is not None and set(sources) <= {cand.TEXT}:
         raise DataValidationError(
             "the text source matches free-text interests, which only visitors give "
@@ -122,7 +133,7 @@ def recommend(
     request = Request(k, tail_weight, tuple(sources or cand.SELECTABLE), entity_id)
     wants_vector = cand.VECTOR in request.sources
     profile = user_profile(
-        store, scorer, user_id, limits, exclude_seen, vectors if wants_vector else None
+        store, scorer, user_id, limits, exclude_seen, vectors if wants_vector else None, reads
     )
     return rank_profile(
         store, scorer, profile, request, limits, vectors, metrics, titles, on_pool=on_pool
@@ -153,7 +164,10 @@ def gather(
 
     def propose(source: str, found: Iterable[tuple[str, float]]) -> None:
         for item_id, _ in found:
-            pool.setdefault(item_id, Candidate(item_id)).support[source] = 1
+            candidate = pool.get(item_id)
+            if candidate is None:
+                candidate = pool[item_id] = Candidate(item_id)
+            candidate.support[source] = 1
 
     if cand.MODEL in wanted:
         propose(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Literal
 
@@ -65,6 +66,10 @@ class Settings(BaseSettings):
     default_model: str | None = None  # model name serving requests that name none; default first
     max_body_bytes: int = 1_000_000  # request bodies larger than this are refused with 413
     max_in_flight: int = 64  # requests one worker serves at once; more get 503 (0: unbounded)
+    # a user's history and vector candidates kept between requests, dropped on API writes;
+    # writes made around the API (direct Cypher) show after this long. 0: always read the store
+    read_cache_seconds: float = 30.0
+    read_cache_users: int = 20_000  # most users whose reads are kept (least recent dropped)
     # user properties /explore shows (e.g. ["age", "occupation"]); none by default: personal data
     explore_user_attributes: list[str] = []
 
@@ -94,6 +99,16 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def write_counters_path(self) -> Path:
+        """The file the service's workers share their write counters through, one per graph."""
+        if self.store == "neo4j":
+            where = f"neo4j|{self.neo4j_uri or self.neo4j_path}|{self.neo4j_database}"
+        else:
+            where = f"falkordb|{self.falkordb_path}|{self.graph_name}"
+        digest = hashlib.sha256(where.encode())
+        return self.data_dir / "serve" / f"write-counters-{digest.hexdigest()[:16]}.bin"
 
 
 def get_settings() -> Settings:

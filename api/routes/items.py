@@ -62,9 +62,10 @@ def create_item(
     scorer: ScorerDep,
     limits: LimitsDep,
 ) -> ItemCreated:
-    answer, created = new_items.add_item(
-        store, scorer, state.models.all_loaded(), state.texts, body, limits
-    )
+    with state.writing(catalogue=True):
+        answer, created = new_items.add_item(
+            store, scorer, state.models.all_loaded(), state.texts, body, limits
+        )
     state.titles.forget([body.item_id])  # the in-memory title map reads it on next use
     if not created:
         response.status_code = 200
@@ -109,9 +110,10 @@ def put_item(
             f"item_id {body.item_id!r} in the body differs from {item_id!r} in the path",
             field="item_id",
         )
-    answer, created = new_items.put_item(
-        store, scorer, state.models.all_loaded(), state.texts, body, limits
-    )
+    with state.writing(catalogue=True):
+        answer, created = new_items.put_item(
+            store, scorer, state.models.all_loaded(), state.texts, body, limits
+        )
     state.titles.forget([item_id])  # a replaced title is read again on next use
     if not created:
         response.status_code = 200
@@ -131,6 +133,7 @@ def put_item(
     },
 )
 def delete_item(item_id: ItemId, state: StateDep, store: StoreDep) -> Response:
-    new_items.delete_item(store, state.models.all_loaded(), state.texts, item_id)
+    with state.writing(catalogue=True):
+        new_items.delete_item(store, state.models.all_loaded(), state.texts, item_id)
     state.titles.forget([item_id])
     return Response(status_code=204)

@@ -57,8 +57,9 @@ def anonymous_recommendations(
         503: {"model": ErrorBody, "description": "Store unreachable"},
     },
 )
-def record(body: InteractionBatch, store: StoreDep) -> InteractionsRecorded:
-    return interactions.record_interactions(store, body)
+def record(body: InteractionBatch, state: StateDep, store: StoreDep) -> InteractionsRecorded:
+    with state.writing(users={event.user_id for event in body.interactions}):
+        return interactions.record_interactions(store, body)
 
 
 @router.get("/models", summary="Models available for A/B tests (choose with model=/X-Model)")

@@ -78,6 +78,7 @@ def recommendations(
         vectors=state.vectors,
         metrics=state.metrics,
         titles=state.titles,
+        reads=state.reads,
     )
 
 
@@ -110,7 +111,8 @@ def explanation(
     },
 )
 def delete_user(user_id: UserId, state: StateDep, store: StoreDep) -> Response:
-    interactions.delete_user(store, user_id)
+    with state.writing(users=[user_id]):
+        interactions.delete_user(store, user_id)
     state.models.erase_user(user_id)
     interactions.compact_store_log(store)
     return Response(status_code=204)

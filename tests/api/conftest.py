@@ -11,6 +11,7 @@ i6 is reachable only through the KG; i7 only through the catalogue fallback.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from tailgraph import cypher
 from tailgraph.api.app import create_app
+from tailgraph.api.vector_source import VectorSource
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.falkordb_store import FalkorDBStore
 from tailgraph.graph.store import run_query
@@ -86,6 +89,21 @@ def graph(store: FalkorDBStore) -> FalkorDBStore:
     store.run(GRAPH)
     run_query(store, "entity_item_counts")
     return store
+
+
+def index_item_vectors(store: FalkorDBStore, dimension: int) -> VectorSource:
+    """Write ``ITEM_VECTORS`` as the items' learned ``embedding`` and wait until the vector
+    index answers (the one-statement path needs it)."""
+    store.run(
+        cypher.render("write_embeddings", store.dialect, label="Item"),
+        {"rows": [{"id": i, "vector": v} for i, v in ITEM_VECTORS.items()]},
+    )
+    vectors = VectorSource()
+    deadline = time.monotonic() + 30
+    while not vectors.ready(store, dimension):
+        assert time.monotonic() < deadline, "the vector index never became operational"
+        time.sleep(0.2)
+    return vectors
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import time
 import numpy as np
 import pytest
 
-from tailgraph import cypher
 from tailgraph.api import recommender
 from tailgraph.api.candidates import Candidate, ExpansionLimits, TitleCache
 from tailgraph.api.scoring import Scorer
@@ -18,22 +17,14 @@ from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.export import export_snapshot
 from tailgraph.graph.falkordb_store import FalkorDBStore
 
-from .conftest import ITEM_VECTORS
+from .conftest import index_item_vectors
 
 
 @pytest.fixture
 def indexed(graph: FalkorDBStore, embeddings: LearnedEmbeddings) -> tuple[Scorer, VectorSource]:
     """The small graph with learned item vectors and an operational vector index."""
-    graph.run(
-        cypher.render("write_embeddings", graph.dialect, label="Item"),
-        {"rows": [{"id": i, "vector": v} for i, v in ITEM_VECTORS.items()]},
-    )
-    scorer, vectors = Scorer(embeddings), VectorSource()
-    deadline = time.monotonic() + 30
-    while not vectors.ready(graph, scorer.dimension):
-        assert time.monotonic() < deadline, "the vector index never became operational"
-        time.sleep(0.2)
-    return scorer, vectors
+    scorer = Scorer(embeddings)
+    return scorer, index_item_vectors(graph, scorer.dimension)
 
 
 def _two_statements(graph, scorer, vectors, user_id, request, limits, exclude_seen):

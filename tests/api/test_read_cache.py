@@ -1,0 +1,147 @@
+"""Kept store reads: a repeat request reads nothing, and no write through any worker is missed.
+
+"Workers" are separate apps over one store and one data directory, as ``tailgraph serve
+--workers N`` runs them; the write counters they share are a real memory-mapped file (and a
+real second process in the counters test).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tailgraph.api.app import create_app
+from tailgraph.api.read_cache import ReadCache, WriteCounters
+from tailgraph.gnn import neighbours
+from tailgraph.gnn.artefacts import LearnedEmbeddings
+from tailgraph.graph.export import export_snapshot
+from tailgraph.graph.falkordb_store import FalkorDBStore
+from tailgraph.settings import Settings
+
+from .conftest import index_item_vectors
+
+USERS = ("u1", "u2", "u3", "u4", "u5")
+
+
+def test_counters_are_shared_with_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "counters.bin"
+    here = WriteCounters(path)
+    assert WriteCounters.slot("u1") != WriteCounters.slot("u2")
+    before_u1, before_u2 = here.read("u1"), here.read("u2")
+    bump = (
+        "import sys; from pathlib import Path; from tailgraph.api.read_cache import WriteCounters;"
+        "c = WriteCounters(Path(sys.argv[1])); c.bump_users(['u1']); c.bump_users(['u1'])"
+    )
+    subprocess.run([sys.executable, "-c", bump, str(path)], check=True)
+    assert here.read("u1") == (before_u1[0] + 2, before_u1[1])  # seen without reopening
+    assert here.read("u2") == before_u2  # another slot: untouched
+    here.bump_catalogue()
+    assert WriteCounters(path).read("u2") == (before_u2[0], before_u2[1] + 1)
+
+
+def test_a_kept_read_is_dropped_by_a_write_age_and_size() -> None:
+    counters = WriteCounters()
+    cache: ReadCache[str] = ReadCache(counters, max_age=60, max_users=2)
+    for user in ("a", "b"):
+        cache.put(user, "k", f"read of {user}", cache.before_read(user))
+    assert cache.get("a", "k") == "read of a"
+    assert cache.get("a", "other key") is None
+    counters.bump_users(["a"])
+    assert cache.get("a", "k") is None  # written since: read again
+    assert cache.get("b", "k") == "read of b"
+    stale = cache.before_read("c")
+    counters.bump_users(["c"])  # a write landing while "c" is being read
+    cache.put("c", "k", "read of c", stale)
+    assert cache.get("c", "k") is None
+    for user in ("d", "e", "f"):
+        cache.put(user, "k", user, cache.before_read(user))
+    assert len(cache) == 2 and cache.get("d", "k") is None  # least recently used dropped
+    counters.bump_catalogue()
+    assert cache.get("f", "k") is None  # an item write drops every kept read
+
+    young: ReadCache[str] = ReadCache(counters, max_age=0.05)
+    young.put("a", "k", "v", young.before_read("a"))
+    time.sleep(0.1)
+    assert young.get("a", "k") is None
+    off: ReadCache[str] = ReadCache(counters, max_age=0)
+    off.put("a", "k", "v", off.before_read("a"))
+    assert not off.enabled and off.get("a", "k") is None
+
+
+@pytest.fixture
+def workers(
+    settings: Settings, graph: FalkorDBStore, embeddings: LearnedEmbeddings
+) -> Iterator[tuple[TestClient, TestClient, TestClient]]:
+    """Two workers of one service (shared counters file) and a third that keeps no reads."""
+    index_item_vectors(graph, embeddings.user.shape[1])
+    uncached = settings.model_copy(update={"read_cache_seconds": 0.0})
+    precomputed = neighbours.from_snapshot(export_snapshot(graph), 20)  # as training saves
+    with ExitStack() as stack:
+        clients = [
+            stack.enter_context(TestClient(create_app(s, store=graph, embeddings=embeddings)))
+            for s in (settings, settings, uncached)
+        ]
+        for client in clients:
+            client.app.state.service.scorer().neighbours = dict(precomputed)
+        yield clients[0], clients[1], clients[2]
+
+
+def _answers(client: TestClient, user_id: str) -> tuple[int, list]:
+    response = client.get(f"/users/{user_id}/recommendations", params={"k": 5})
+    if response.status_code != 200:
+        return response.status_code, []
+    return 200, [(i["item_id"], i["sources"], i["title"]) for i in response.json()["items"]]
+
+
+def _count_store_calls(graph: FalkorDBStore) -> list[str]:
+    calls: list[str] = []
+    run = graph.run
+
+    def counted(query, parameters=None, *, read_only=False):
+        calls.append(query)
+        return run(query, parameters, read_only=read_only)
+
+    graph.run = counted  # type: ignore[method-assign]
+    return calls
+
+
+def test_a_repeat_request_reads_nothing_from_the_store(workers, graph: FalkorDBStore) -> None:
+    one, _, _ = workers
+    first = _answers(one, "u1")
+    assert any("vector" in sources for _, sources, _ in first[1])  # the cached path ran
+    calls = _count_store_calls(graph)
+    try:
+        again = _answers(one, "u1")
+    finally:
+        del graph.run  # back to the class's method
+    assert calls == [] and again == first
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        ("post", "/interactions", {"interactions": [{"user_id": "u1", "item_id": "i7"}]}),
+        ("post", "/interactions", {"interactions": [{"user_id": "u2", "item_id": "i5"}]}),
+        ("delete", "/users/u1", None),
+        ("delete", "/items/i1", None),
+        ("delete", "/items/i7", None),
+    ],
+    ids=["interaction-u1", "interaction-u2", "erase-u1", "delete-seen-item", "delete-top-item"],
+)
+def test_a_write_through_one_worker_reaches_the_others(workers, write) -> None:
+    writer, reader, uncached = workers
+    for user_id in USERS:  # the reader keeps every user's read
+        _answers(reader, user_id)
+    method, path, body = write
+    response = writer.request(method, path, json=body)
+    assert response.status_code in (201, 204), response.text
+    for user_id in USERS:
+        # what the reader serves is what a worker reading the store every time serves
+        assert _answers(reader, user_id) == _answers(uncached, user_id), user_id
