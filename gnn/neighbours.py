@@ -19,7 +19,6 @@ padding and ``<kind>_counts`` (I, k) int32, plus ``item_ids``; loaded with that 
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,13 +68,33 @@ class ItemNeighbours:
         """Union of the seeds' neighbours not in ``exclude`` nor a seed: ``(id, support)``,
         best support first (ties by id), at most ``limit``."""
         seeds = list(seeds)
-        support: Counter[str] = Counter()
-        for seed in seeds:
-            for item_id, count in self.of(seed):
-                support[item_id] += count
-        for item_id in (*seeds, *exclude):
-            support.pop(item_id, None)
-        return sorted(support.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]
+        index = self.index
+        seed_rows = [index[seed] for seed in seeds if seed in index]
+        if not seed_rows or limit <= 0:
+            return []
+        rows, counts = self.rows[seed_rows].ravel(), self.counts[seed_rows].ravel()
+        linked = rows >= 0
+        found, inverse = np.unique(rows[linked], return_inverse=True)
+        support = np.bincount(inverse, weights=counts[linked], minlength=len(found))
+        dropped = [index[i] for i in (*seeds, *exclude) if i in index]
+        if dropped:
+            kept = ~np.isin(found, dropped)
+            found, support = found[kept], support[kept]
+        order = np.lexsort((self._id_rank()[found], -support))[:limit]
+        return [
+            (self.item_ids[row], int(total))
+            for row, total in zip(found[order].tolist(), support[order].tolist(), strict=True)
+        ]
+
+    def _id_rank(self) -> np.ndarray:
+        """Each row's position in item-id order (ties between equal supports go by id)."""
+        rank = self.__dict__.get("_rank")
+        if rank is None:
+            order = np.argsort(np.asarray(self.item_ids, dtype=str), kind="stable")
+            rank = np.empty(len(order), dtype=np.int64)
+            rank[order] = np.arange(len(order))
+            object.__setattr__(self, "_rank", rank)
+        return rank
 
 
 def compute(
