@@ -224,6 +224,12 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=500, help="user ids sampled")
     parser.add_argument("--server-cpus", default=None, help="taskset list for the servers")
     parser.add_argument("--load-cpus", default=None, help="taskset list for the generators")
+    parser.add_argument(
+        "--read-cache-seconds",
+        type=float,
+        default=None,
+        help="TAILGRAPH_READ_CACHE_SECONDS for the service (default: the setting's; 0: off)",
+    )
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--out", type=Path, required=True)
@@ -250,6 +256,8 @@ def main() -> None:
         },
     }
     env = {**os.environ, **env_for(args.dir), "TAILGRAPH_STORE": args.store}
+    if args.read_cache_seconds is not None:
+        env["TAILGRAPH_READ_CACHE_SECONDS"] = str(args.read_cache_seconds)
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[name] = "1"
     seen = json.loads((args.dir / "seen.json").read_text())
@@ -262,7 +270,13 @@ def main() -> None:
 
     os.environ.update(env_for(args.dir))
     os.environ["TAILGRAPH_STORE"] = args.store
+    if args.read_cache_seconds is not None:
+        os.environ["TAILGRAPH_READ_CACHE_SECONDS"] = str(args.read_cache_seconds)
     settings = Settings()
+    record["read_cache"] = {
+        "seconds": settings.read_cache_seconds,
+        "users": settings.read_cache_users,
+    }
     db = local_neo4j(settings) if args.store == "neo4j" else embedded_server(settings)
     db.start(timeout=600)
     try:
