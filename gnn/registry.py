@@ -6,9 +6,12 @@
   or shuffled among nodes of the same type (:func:`ablate`);
 - baselines (:data:`BASELINES`): score functions fitted on a split by :func:`fit_baseline`,
   tuned on validation where they have hyper-parameters (``fusion`` mixes two other fitted
-  models, named in :data:`DEPENDS`; ``xsimgcl`` trains with its own contrastive loop).
+  models, named in :data:`DEPENDS`; ``xsimgcl`` trains with its own contrastive loop;
+  ``gds_fastrp`` is computed by Neo4j's Graph Data Science library through the
+  :class:`~tailgraph.gnn.baselines.gds_fastrp.Embedder` the caller passes, :data:`NEEDS_GDS`).
 
-:data:`PEERS` are the published models that set the bar (EASE, RP3β, iALS, XSimGCL).
+:data:`PEERS` are the published models that set the bar (EASE, RP3β, iALS, XSimGCL, and the
+Neo4j-native GDS FastRP recipe).
 :data:`MODELS` lists them all in the order reports show them; :data:`DEFAULT_MODELS` is what an
 evaluation fits unless told otherwise (everything but the ablations).
 """
@@ -16,7 +19,7 @@ evaluation fits unless told otherwise (everything but the ablations).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any
 
 import torch
@@ -26,6 +29,7 @@ from torch_geometric.data import HeteroData
 from tailgraph.errors import ConfigurationError
 from tailgraph.gnn.baselines.ease import EASE
 from tailgraph.gnn.baselines.fusion import Fusion
+from tailgraph.gnn.baselines.gds_fastrp import Embedder, GdsFastRP
 from tailgraph.gnn.baselines.ials import IALS
 from tailgraph.gnn.baselines.itemknn import ItemKNN
 from tailgraph.gnn.baselines.mostpop import MostPop
@@ -45,7 +49,7 @@ from tailgraph.graph.snapshot import GraphSnapshot
 # TailGNN without / with shuffled KG links or text (what each part is worth)
 ABLATIONS = ("tailgnn-no-kg", "tailgnn-shuffled-kg", "tailgnn-no-text", "tailgnn-shuffled-text")
 TRAINED = ("tailgnn", "lightgcn", "bpr_mf", *ABLATIONS)
-PEERS = ("ease", "rp3beta", "ials", "xsimgcl")
+PEERS = ("ease", "rp3beta", "ials", "xsimgcl", "gds_fastrp")
 BASELINES = ("mostpop", "itemknn", "text_only", "fusion", *PEERS)
 DEFAULT_MODELS = (
     "mostpop",
@@ -56,6 +60,7 @@ DEFAULT_MODELS = (
     "bpr_mf",
     "lightgcn",
     "xsimgcl",
+    "gds_fastrp",
     "text_only",
     "fusion",
     "tailgnn",
@@ -63,6 +68,7 @@ DEFAULT_MODELS = (
 MODELS = (*DEFAULT_MODELS, *ABLATIONS)
 DEPENDS = {"fusion": ("text_only", "lightgcn")}  # fitted models a baseline is made from
 NEEDS_TEXT = frozenset({"text_only", "fusion"})  # need item text embeddings (`tailgraph encode`)
+NEEDS_GDS = frozenset({"gds_fastrp"})  # need a Neo4j with Graph Data Science (an Embedder)
 
 
 def check_model(name: str, choices: tuple[str, ...] = MODELS) -> str:
@@ -148,11 +154,13 @@ def fit_baseline(
     split: InteractionSplit,
     fitted: Callable[[str], ScoreFn] | None = None,
     config: TrainConfig | None = None,
+    embedder: Embedder | None = None,
 ) -> tuple[ScoreFn, dict[str, Any]]:
     """(score function, what tuning chose) of baseline ``name`` fitted on ``split.train``.
 
     ``fitted(model)`` returns an already fitted model named in :data:`DEPENDS`; ``config``
-    holds the training schedule of ``xsimgcl`` (the shared one when None).
+    holds the training schedule of ``xsimgcl`` (the shared one when None); ``embedder`` is the
+    empty GDS graph ``gds_fastrp`` loads the training graph into and embeds with.
     """
     check_model(name, BASELINES)
     if name == "mostpop":
@@ -172,6 +180,11 @@ def fit_baseline(
     if name == "xsimgcl":
         base = config or TrainConfig(seed=split.seed)
         return fit_xsimgcl(split, replace(base, model=name))
+    if name == "gds_fastrp":
+        if embedder is None:
+            raise ConfigurationError("gds_fastrp runs on Neo4j with GDS: pass `embedder`")
+        fastrp, table = GdsFastRP.tuned(snapshot, split, embedder)
+        return fastrp, asdict(fastrp.settings) | {"valid_ndcg@20": table}
     if name == "text_only":
         return TextOnly.fit(snapshot, split), {}
     if fitted is None:
