@@ -9,6 +9,7 @@ the collaborative and knowledge sources from them instead, one lookup per seed.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ class UserHistory:
     user_id: str
     items: tuple[HistoryItem, ...]
 
-    @property
+    @functools.cached_property
     def seen(self) -> frozenset[str]:
         return frozenset(item.item_id for item in self.items)
 

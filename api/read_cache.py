@@ -20,6 +20,7 @@ import contextlib
 import fcntl
 import mmap
 import os
+import random
 import struct
 import threading
 import time
@@ -112,13 +113,13 @@ def _file_lock(path: Path | None) -> Iterator[None]:
 class _Kept(Generic[Value]):
     value: Value
     counters: tuple[int, int]
-    read_at: float
+    expires: float  # time.monotonic() after which the read is not served
 
 
 class ReadCache(Generic[Value]):
     """At most ``max_users`` kept reads, least recently used dropped first; a read is served
-    while the write counters it was read under are unchanged and it is under ``max_age``
-    seconds old (0: nothing is kept)."""
+    while the write counters it was read under are unchanged and it is younger than
+    ``max_age`` seconds, less up to a fifth at random (0: nothing is kept)."""
 
     def __init__(
         self, counters: WriteCounters, *, max_age: float = 30.0, max_users: int = 20_000
@@ -128,6 +129,7 @@ class ReadCache(Generic[Value]):
         self.max_users = max_users
         self._kept: OrderedDict[Hashable, _Kept[Value]] = OrderedDict()
         self._lock = threading.Lock()
+        self._random = random.Random()
         self.hits = 0
         self.misses = 0
 
@@ -147,10 +149,7 @@ class ReadCache(Generic[Value]):
         with self._lock:
             kept = self._kept.get((user_id, key))
             if kept is not None:
-                if (
-                    kept.counters == self.counters.read(user_id)
-                    and time.monotonic() - kept.read_at < self.max_age
-                ):
+                if kept.counters == self.counters.read(user_id) and time.monotonic() < kept.expires:
                     self._kept.move_to_end((user_id, key))
                     self.hits += 1
                     return kept.value
@@ -163,7 +162,10 @@ class ReadCache(Generic[Value]):
         if not self.enabled:
             return
         with self._lock:
-            self._kept[(user_id, key)] = _Kept(value, counters, time.monotonic())
+            # each read expires at a random point of the last fifth of max_age, so reads kept
+            # together (a warm-up) are not all read again in the same moment
+            life = self.max_age * (0.8 + 0.2 * self._random.random())
+            self._kept[(user_id, key)] = _Kept(value, counters, time.monotonic() + life)
             self._kept.move_to_end((user_id, key))
             while len(self._kept) > self.max_users:
                 self._kept.popitem(last=False)

@@ -271,7 +271,11 @@ def _top(
         return []
     top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
     top = top[np.lexsort((top, -scores[top]))]
-    return [(catalogue.item_ids[r], float(scores[r])) for r in top if np.isfinite(scores[r])]
+    values = scores[top]
+    finite = np.isfinite(values)
+    ids = catalogue.item_ids
+    rows, kept = top[finite].tolist(), values[finite].tolist()
+    return [(ids[r], v) for r, v in zip(rows, kept, strict=True)]
 
 
 @dataclass(frozen=True)

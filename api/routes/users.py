@@ -31,6 +31,7 @@ _ERRORS: dict[int | str, dict] = {
     summary="Top-k items for a user: candidates from the graph, the vector index and the "
     "tail pool, scored by the learned model",
     responses=_ERRORS,
+    response_model=Recommendations,
 )
 def recommendations(
     user_id: UserId,
@@ -64,8 +65,8 @@ def recommendations(
         list[SelectableSource] | None,
         Query(description="Candidate sources to use (repeat the parameter); default all"),
     ] = None,
-) -> Recommendations:
-    return recommender.recommend(
+) -> Response:
+    result = recommender.recommend(
         store,
         scorer,
         user_id,
@@ -80,6 +81,7 @@ def recommendations(
         titles=state.titles,
         reads=state.reads,
     )
+    return Response(result.model_dump_json(), media_type="application/json")
 
 
 @router.get(
