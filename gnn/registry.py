@@ -6,7 +6,8 @@
   or shuffled among nodes of the same type (:func:`ablate`);
 - baselines (:data:`BASELINES`): score functions fitted on a split by :func:`fit_baseline`,
   tuned on validation where they have hyper-parameters (``fusion`` mixes two other fitted
-  models, named in :data:`DEPENDS`; ``xsimgcl`` trains with its own contrastive loop;
+  models, named in :data:`DEPENDS`; ``xsimgcl`` adds its contrastive term to the shared
+  training loop through its training-pass hook;
   ``gds_fastrp`` is computed by Neo4j's Graph Data Science library through the
   :class:`~tailgraph.gnn.baselines.gds_fastrp.Embedder` the caller passes, :data:`NEEDS_GDS`).
 
