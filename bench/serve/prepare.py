@@ -29,6 +29,7 @@ def env_for(directory: Path) -> dict[str, str]:
     return {
         "TAILGRAPH_DATA_DIR": str(directory / "data"),
         "TAILGRAPH_FALKORDB_DIR": str(directory / "db"),
+        "TAILGRAPH_NEO4J_DIR": str(directory / "neo4j"),
         "TAILGRAPH_ARTEFACTS_DIR": str(directory / "artefacts"),
         "TAILGRAPH_GRAPH_NAME": "bench",
     }
@@ -60,6 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", choices=("ml-100k", "synthetic"), required=True)
     parser.add_argument("--dir", type=Path, required=True, help="short path under /tmp")
+    parser.add_argument("--store", choices=("falkordb", "neo4j"), default="falkordb")
     parser.add_argument("--datasets-dir", type=Path, default=Path("data/datasets"))
     parser.add_argument("--users", type=int, default=150_000)
     parser.add_argument("--items", type=int, default=20_000)
@@ -71,6 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(env_for(args.dir))
+    os.environ["TAILGRAPH_STORE"] = args.store
     torch.set_num_threads(1)
 
     from tailgraph.gnn.config import TrainConfig
@@ -149,12 +152,14 @@ def main() -> None:
         ):
             write_embeddings(store, label, ids, vectors)
         record["seconds"]["neighbours"] = round(time.perf_counter() - started, 1)
-        compact(store)
+        if args.store == "falkordb":
+            compact(store)
     finally:
         store.close()
-    from tailgraph.graph.connect import embedded_server
+    from tailgraph.graph.connect import embedded_server, local_neo4j
 
-    embedded_server(settings).stop()  # the benchmark starts the server under the service
+    # the benchmark starts the server under the service
+    (local_neo4j(settings) if args.store == "neo4j" else embedded_server(settings)).stop()
     seen: dict[str, list[str]] = collections.defaultdict(list)
     for interaction in dataset.interactions:
         seen[str(interaction.user)].append(str(interaction.item))
