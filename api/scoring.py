@@ -220,12 +220,16 @@ class Scorer:
 
     def forget_item(self, item_id: str) -> None:
         """Drop an item's row from the catalogue (copy-on-write, like :meth:`add_item`)."""
+        self.forget_items([item_id])
+
+    def forget_items(self, item_ids: Collection[str]) -> None:
+        """Drop the rows of ``item_ids`` (unknown ones ignored) in one copy of the catalogue."""
         with self._write_lock:
             old = self._catalogue
-            row = old.index.get(item_id)
-            if row is None:
+            gone = {old.index[i] for i in item_ids if i in old.index}
+            if not gone:
                 return
-            keep = np.array([r for r in range(len(old.item_ids)) if r != row], dtype=np.int64)
+            keep = np.array([r for r in range(len(old.item_ids)) if r not in gone], dtype=np.int64)
             ids = tuple(old.item_ids[r] for r in keep)
             self._catalogue = _Catalogue(
                 item_ids=ids,
@@ -235,6 +239,47 @@ class Scorer:
                 popularity=old.popularity[keep],
                 penalty=old.penalty[keep],
                 tail=old.tail[keep],
+            )
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        """Every item the model can score, in catalogue order."""
+        return self._catalogue.item_ids
+
+    def item_vector(self, item_id: str) -> np.ndarray | None:
+        """The item's vector, None for an item unknown to the model."""
+        catalogue = self._catalogue
+        row = catalogue.index.get(item_id)
+        return None if row is None else catalogue.item[row]
+
+    def set_items(self, vectors: Mapping[str, np.ndarray]) -> None:
+        """Give each item this vector: known items get it instead of theirs (keeping their
+        popularity), others are appended as :meth:`add_item` does; one copy of the catalogue.
+        ArtefactError (nothing changed) if a vector has another dimension."""
+        if not vectors:
+            return
+        ids = list(vectors)
+        rows = np.asarray([np.asarray(vectors[i], dtype=np.float32).reshape(-1) for i in ids])
+        if rows.ndim != 2 or rows.shape[1] != self.dimension:
+            raise ArtefactError(f"vectors have shape {rows.shape}, want (n, {self.dimension})")
+        norms = np.linalg.norm(rows, axis=1, keepdims=True)
+        units = rows / np.where(norms > 0, norms, 1.0)
+        with self._write_lock:
+            old = self._catalogue
+            item, unit = old.item.copy(), old.unit.copy()
+            new = [n for n, i in enumerate(ids) if i not in old.index]
+            for n, item_id in enumerate(ids):
+                if item_id in old.index:
+                    item[old.index[item_id]], unit[old.index[item_id]] = rows[n], units[n]
+            added = tuple(ids[n] for n in new)
+            self._catalogue = _Catalogue(
+                item_ids=(*old.item_ids, *added),
+                index={**old.index, **{i: len(old.item_ids) + n for n, i in enumerate(added)}},
+                item=np.vstack([item, rows[new]]),
+                unit=np.vstack([unit, units[new]]),
+                popularity=np.append(old.popularity, np.zeros(len(new))),
+                penalty=np.append(old.penalty, np.zeros(len(new))),
+                tail=np.append(old.tail, np.ones(len(new), dtype=bool)),
             )
 
     def add_item(self, item_id: str, vector: np.ndarray) -> None:
