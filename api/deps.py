@@ -2,7 +2,9 @@
 
 :class:`ServiceState` lives on ``app.state.service``; it opens the store and loads models
 lazily and remembers failures briefly, so a service started before its database or its first
-trained model becomes ready by itself (``/ready`` says when) instead of failing to boot. A
+trained model becomes ready by itself (``/ready`` says when) instead of failing to boot. Each
+model it serves is kept up to date with the other workers' writes
+(:mod:`tailgraph.api.catalogue_sync`). A
 store that goes away later answers 503 + Retry-After (the driver reconnects by itself once it
 is back).
 """
@@ -19,6 +21,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 
 from tailgraph.api.candidates import ExpansionLimits, TitleCache
+from tailgraph.api.catalogue_sync import CatalogueSync, ChangeLog, change_log_path
 from tailgraph.api.errors import RETRY_AFTER_SECONDS
 from tailgraph.api.model_registry import ModelRegistry
 from tailgraph.api.prometheus import Metrics
@@ -85,6 +88,15 @@ class ServiceState:
         self.vectors = VectorSource()
         self.counters, self.reads = _read_cache(settings)
         self.titles = TitleCache(counters=self.counters)
+        log_path = change_log_path(self.counters.path) if self.counters.path else None
+        self.sync = CatalogueSync(
+            self.counters,
+            ChangeLog(log_path),
+            store=self.store,
+            models=self.models,
+            texts=self.texts,
+            limits=self.limits,
+        )
         self.metrics = Metrics()
         self._lock = threading.Lock()
         self._store_error: tuple[float, str] | None = None  # (monotonic time, message)
@@ -111,8 +123,11 @@ class ServiceState:
             return self._store
 
     def scorer(self, name: str | None = None) -> Scorer:
-        """The named (default: default) model; loads it on first use (ArtefactError if absent)."""
-        return self.models.get(name)
+        """The named (default: default) model; loads it on first use (ArtefactError if absent)
+        and brings it up to date with the writes of this service's other workers."""
+        scorer = self.models.get(name)
+        self.sync.ensure(scorer)
+        return scorer
 
     def default_version(self) -> str | None:
         """Version of the default model if it is loaded (never loads it)."""

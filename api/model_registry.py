@@ -9,7 +9,9 @@ service started is picked up by itself.
 Erasure: :meth:`ModelRegistry.erase_user` drops a deleted user's learned vector from every
 loaded model at once and records the erasure in each model directory (``erased_users.json``),
 so loading that model again leaves the vector out too; a model trained after the erasure never
-saw the user's data and keeps its vector (a re-created user who was trained on again).
+saw the user's data and keeps its vector (a re-created user who was trained on again). The
+service's other workers drop it from their loaded models through the change log
+(:mod:`tailgraph.api.catalogue_sync`).
 """
 
 from __future__ import annotations
@@ -130,15 +132,16 @@ class ModelRegistry:
                 self._scorers[name] = scorer
             return self._scorers[name]
 
-    def erase_user(self, user_id: str) -> None:
+    def erase_user(self, user_id: str) -> float:
         """Drop ``user_id``'s learned vector from every loaded model now and record the erasure
-        in every model directory, so no later load brings it back."""
+        in every model directory, so no later load brings it back; the erasure's time."""
         when = time.time()
         with self._lock:
             for directory in self._dirs.values():
                 record_erasure(directory, user_id, when)
             for scorer in self._scorers.values():
                 scorer.forget_user(user_id)
+        return when
 
     def loaded(self, name: str | None = None) -> Scorer | None:
         """The scorer if already loaded (never loads)."""

@@ -6,7 +6,9 @@ does for items without interactions) over the loaded model's vectors. The candid
 from are bounded reads: the items nearest by BERT text and those sharing its KG entities (capped
 per entity). With no candidate of positive similarity the item is stored but cannot be scored
 until retraining (``none``). The requesting model's vector is also written as the node's
-``embedding`` (for the vector index); the other loaded models get theirs in memory only.
+``embedding`` (for the vector index), with that model's version as ``embeddingVersion``; the
+other loaded models get theirs in memory; the caller passes every model's vector on to the
+service's other workers (:class:`ItemWrite`, :mod:`tailgraph.api.catalogue_sync`).
 """
 
 from __future__ import annotations
@@ -135,6 +137,17 @@ def payload_hash(body: NewItem) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class ItemWrite:
+    """What an item write answers, and what the service's other workers must learn of it."""
+
+    answer: ItemCreated
+    created: bool  # a new item (201), not a replace or a retry (200)
+    # None: the store did not change (a retry of a finished write); otherwise the vector each
+    # loaded model was given, by model version (None: no vector, the item is not scored)
+    vectors: dict[str, np.ndarray | None] | None
+
+
 def add_item(
     store: GraphStore,
     scorer: Scorer,
@@ -142,8 +155,8 @@ def add_item(
     texts: TextIndex,
     body: NewItem,
     limits: ExpansionLimits,
-) -> tuple[ItemCreated, bool]:
-    """Validate, compute every vector, then write the item and its links; (answer, created).
+) -> ItemWrite:
+    """Validate, compute every vector, then write the item and its links.
 
     Reads come first, so a failure there writes nothing; the item node (properties, text and
     learned vectors) is one statement, its links follow, and a failure after the node exists
@@ -246,7 +259,7 @@ def _add_item(
     texts: TextIndex,
     body: NewItem,
     limits: ExpansionLimits,
-) -> tuple[ItemCreated, bool]:
+) -> ItemWrite:
     p = _prepare(store, scorer, others, texts, body, limits)
     token = uuid.uuid4().hex
     rows = run_query(
@@ -260,6 +273,7 @@ def _add_item(
             "payload_hash": p.digest,
             "token": token,
             "embedding": None if p.vector is None else [float(x) for x in p.vector],
+            "version": scorer.version,
         },
     )
     state = rows[0]
@@ -275,9 +289,13 @@ def _add_item(
             raise
         if not created and p.vector is not None:  # the node may predate this vector
             write_embeddings(store, "Item", [body.item_id], p.vector[None])
-    else:
-        written = _count_links(store, body.item_id)
-    return _remember(scorer, others, texts, store, p, written, replace=False), created
+            version = {"item_id": body.item_id, "version": scorer.version}
+            run_query(store, "item_embedding_version", version)
+        answer, vectors = _remember(scorer, others, texts, store, p, written, replace=False)
+        return ItemWrite(answer, created, vectors)
+    written = _count_links(store, body.item_id)
+    answer, _ = _remember(scorer, others, texts, store, p, written, replace=False)
+    return ItemWrite(answer, False, None)
 
 
 def _remember(
@@ -289,9 +307,10 @@ def _remember(
     written: int,
     *,
     replace: bool,
-) -> ItemCreated:
+) -> tuple[ItemCreated, dict[str, np.ndarray | None]]:
     """Give the loaded models the item's vectors (``replace``: instead of the ones an
-    earlier version of the item got) and answer."""
+    earlier version of the item got); the answer, and the vector each loaded model now
+    holds for it by model version (None: none, the model does not score it)."""
     item_id = p.body.item_id
     pairs = [
         (model, p.vector if model is scorer else p.extras.get(n)) for n, model in enumerate(others)
@@ -304,7 +323,7 @@ def _remember(
         if vector is not None and not model.has_item(item_id):
             model.add_item(item_id, vector)
     texts.add(store, item_id, p.text_vector, p.body.title)
-    return ItemCreated(
+    answer = ItemCreated(
         item_id=item_id,
         links=written,
         model=scorer.model_name,
@@ -312,6 +331,7 @@ def _remember(
         embedding=p.kind,
         text_neighbours=p.text_ids,
     )
+    return answer, {model.version: model.item_vector(item_id) for model, _ in pairs}
 
 
 def put_item(
@@ -321,9 +341,9 @@ def put_item(
     texts: TextIndex,
     body: NewItem,
     limits: ExpansionLimits,
-) -> tuple[ItemCreated, bool]:
+) -> ItemWrite:
     """``PUT /items/{id}``: create the item as POST does, or replace an existing one's title,
-    text, genres, year and KG links with the body's; (answer, created).
+    text, genres, year and KG links with the body's.
 
     The same body again changes nothing (200). A replace computes everything first, then
     writes the node and removes its old links in one statement, then its new vector and
@@ -342,7 +362,7 @@ def put_item(
                 f"item {body.item_id!r} was loaded by ingest, not added through the API; "
                 "change it in the dataset and ingest again"
             )
-        return _replace_item(store, scorer, others, texts, body, limits, rows[0]), False
+        return _replace_item(store, scorer, others, texts, body, limits, rows[0])
 
 
 def _replace_item(
@@ -353,7 +373,7 @@ def _replace_item(
     body: NewItem,
     limits: ExpansionLimits,
     old: dict,
-) -> ItemCreated:
+) -> ItemWrite:
     p = _prepare(store, scorer, others, texts, body, limits)
     token = uuid.uuid4().hex
     rows = run_query(
@@ -369,6 +389,7 @@ def _replace_item(
             "text_hash": p.text_hash,
             "payload_hash": p.digest,
             "token": token,
+            "version": None if p.vector is None else scorer.version,
         },
     )
     before = [str(e) for e in rows[0]["entity_ids"] or []] if rows else []
@@ -386,7 +407,8 @@ def _replace_item(
         allowed = p.allowed | _link_types(old)
         _undo(lambda: _restore(store, body.item_id, old, allowed, token))
         raise
-    return _remember(scorer, others, texts, store, p, written, replace=True)
+    answer, vectors = _remember(scorer, others, texts, store, p, written, replace=True)
+    return ItemWrite(answer, False, vectors)
 
 
 def _as_list(value: object) -> list[float] | None:
@@ -418,6 +440,7 @@ def _restore(
             "text_hash": old["text_hash"],
             "payload_hash": old["payload_hash"],
             "token": old["pending"],
+            "version": old["embedding_version"],
         },
     )
     if old["embedding"] is not None:

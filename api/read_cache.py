@@ -33,13 +33,15 @@ from typing import Generic, TypeVar
 
 USER_SLOTS = 1 << 16  # users hash onto this many counters; a shared slot only costs a miss
 _WORD = struct.Struct("<Q")
-_CATALOGUE_SLOT = USER_SLOTS  # the last word: bumped by item writes
+_CATALOGUE_SLOT = USER_SLOTS  # bumped by item writes
+_CHANGES_SLOT = USER_SLOTS + 1  # bumped after each record appended to the change log
 
 Value = TypeVar("Value")
 
 
 class WriteCounters:
-    """Counters of writes, one per user slot plus one for the catalogue.
+    """Counters of writes, one per user slot, one for the catalogue and one for the change
+    log (:mod:`tailgraph.api.catalogue_sync`).
 
     With ``path`` they are shared through a memory-mapped file by every process that opens the
     same path (bumps take an exclusive ``flock``, reads take no lock: a torn or early read can
@@ -48,7 +50,7 @@ class WriteCounters:
     """
 
     def __init__(self, path: Path | None = None) -> None:
-        size = (USER_SLOTS + 1) * _WORD.size
+        size = (USER_SLOTS + 2) * _WORD.size
         self.path = path
         if path is None:
             self._words: mmap.mmap | bytearray = bytearray(size)
@@ -77,6 +79,14 @@ class WriteCounters:
     def catalogue(self) -> int:
         """The catalogue counter as it is now."""
         return _WORD.unpack_from(self._words, _CATALOGUE_SLOT * _WORD.size)[0]
+
+    def changes(self) -> int:
+        """The change-log counter as it is now."""
+        return _WORD.unpack_from(self._words, _CHANGES_SLOT * _WORD.size)[0]
+
+    def bump_changes(self) -> None:
+        """Tell every worker that the change log has a new record."""
+        self._bump({_CHANGES_SLOT})
 
     def bump_users(self, user_ids: Iterable[str]) -> None:
         """Mark these users' reads as stale (after their interactions changed in the store)."""

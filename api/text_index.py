@@ -3,7 +3,9 @@
 Matching is done in memory: the ``textEmbedding`` of every item is read from the store once
 (keyset-paged) into a unit-norm matrix, and a query text's nearest items are a matrix product,
 so no vector index is needed. Items added through ``POST /items`` are appended as they are
-created; items loaded by other processes after the first read appear after a restart.
+created, and those another worker of the service writes are applied by
+:mod:`tailgraph.api.catalogue_sync`; items loaded by other processes (ingest) after the first
+read appear after a restart.
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ class TextIndex:
         self._encoded: OrderedDict[str, np.ndarray] = OrderedDict()
         self._titles: dict[str, str] = {}  # item id -> title, for items named in a text
         self._by_word: dict[str, list[tuple[str, str]]] | None = None  # first word -> variants
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the item text vectors were read (before that, a change needs no applying:
+        the first read takes the store as it is then)."""
+        return self._matrix is not None
 
     @property
     def encoder(self) -> Any:

@@ -6,7 +6,8 @@
 //          REMOVE before SET: FalkorDB silently keeps an existing vector on SET.
 // Parameters: $item_id, $title, $text (string or null), $year (int or null), $genres (list
 //             or null), $text_embedding (list of floats or null), $text_hash, $payload_hash,
-//             $token (string or null).
+//             $token (string or null), $version (the version of the model whose vector the
+//             caller writes next, or null).
 // Returns: at most one row: entity_ids (the entities it linked before, whose `itemCount`
 //          the caller refreshes).
 MATCH (i:Item {id: $item_id})
@@ -14,7 +15,8 @@ REMOVE i.textEmbedding, i.embedding
 SET i.title = $title, i.text = $text, i.year = $year, i.genres = $genres,
     i.textEmbedding = CASE WHEN $text_embedding IS NULL THEN null
                            ELSE {{vector: $text_embedding}} END,
-    i.textHash = $text_hash, i.payloadHash = $payload_hash, i.pendingWrite = $token
+    i.textHash = $text_hash, i.payloadHash = $payload_hash, i.pendingWrite = $token,
+    i.embeddingVersion = $version
 WITH i
 OPTIONAL MATCH (i)-[r]-(e:Entity)
 DELETE r

@@ -3,7 +3,7 @@
 //          markers and KG links (type, entity, relation name, direction).
 // Parameters: $item_id (string).
 // Returns: at most one row: title, text, year, genres, text_embedding, text_hash,
-//          payload_hash, pending, embedding, links (list of {type, entity_id, relation,
+//          payload_hash, pending, embedding, embedding_version, links (list of {type, entity_id, relation,
 //          outgoing}).
 MATCH (i:Item {id: $item_id})
 OPTIONAL MATCH (i)-[r]-(e:Entity)
@@ -12,4 +12,5 @@ WITH i, collect({type: type(r), entity_id: e.id, relation: r.relation,
 RETURN i.title AS title, i.text AS text, i.year AS year, i.genres AS genres,
        i.textEmbedding AS text_embedding, i.textHash AS text_hash,
        i.payloadHash AS payload_hash, i.pendingWrite AS pending, i.embedding AS embedding,
+       i.embeddingVersion AS embedding_version,
        [l IN links WHERE l.type IS NOT NULL] AS links

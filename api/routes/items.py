@@ -63,13 +63,15 @@ def create_item(
     limits: LimitsDep,
 ) -> ItemCreated:
     with state.writing(catalogue=True):
-        answer, created = new_items.add_item(
+        write = new_items.add_item(
             store, scorer, state.models.all_loaded(), state.texts, body, limits
         )
+        if write.vectors is not None:  # the other workers' models learn it too
+            state.sync.item_written(body.item_id, write.vectors)
     state.titles.forget([body.item_id])  # the in-memory title map reads it on next use
-    if not created:
+    if not write.created:
         response.status_code = 200
-    return answer
+    return write.answer
 
 
 @router.put(
@@ -111,13 +113,15 @@ def put_item(
             field="item_id",
         )
     with state.writing(catalogue=True):
-        answer, created = new_items.put_item(
+        write = new_items.put_item(
             store, scorer, state.models.all_loaded(), state.texts, body, limits
         )
+        if write.vectors is not None:
+            state.sync.item_written(item_id, write.vectors)
     state.titles.forget([item_id])  # a replaced title is read again on next use
-    if not created:
+    if not write.created:
         response.status_code = 200
-    return answer
+    return write.answer
 
 
 @router.delete(
@@ -125,7 +129,7 @@ def put_item(
     status_code=204,
     response_class=Response,
     summary="Delete an item with its interactions and KG links, from the store and every "
-    "loaded model",
+    "loaded model of every worker",
     responses={
         **AUTH_ERRORS,
         404: {"model": ErrorBody, "description": "Unknown item"},
@@ -135,5 +139,6 @@ def put_item(
 def delete_item(item_id: ItemId, state: StateDep, store: StoreDep) -> Response:
     with state.writing(catalogue=True):
         new_items.delete_item(store, state.models.all_loaded(), state.texts, item_id)
+        state.sync.item_deleted(item_id)
     state.titles.forget([item_id])
     return Response(status_code=204)

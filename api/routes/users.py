@@ -115,6 +115,7 @@ def explanation(
 def delete_user(user_id: UserId, state: StateDep, store: StoreDep) -> Response:
     with state.writing(users=[user_id]):
         interactions.delete_user(store, user_id)
-    state.models.erase_user(user_id)
+        erased_at = state.models.erase_user(user_id)
+        state.sync.user_erased(user_id, erased_at)  # every worker drops the vector
     interactions.compact_store_log(store)
     return Response(status_code=204)
