@@ -544,8 +544,9 @@ def serve(
         typer.Option(
             min=1,
             help="Worker processes behind the one port, each loading the model once (default "
-            "1). Items added and users erased through the API reach the worker that served "
-            "the write; the others see them after a restart.",
+            "1). Items added, replaced or deleted and users erased through the API reach every "
+            "worker (a change log beside the write counters) and a restart (reconciled with "
+            "the store).",
         ),
     ] = 1,
 ) -> None:
