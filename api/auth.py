@@ -23,8 +23,11 @@ _scheme = APIKeyHeader(
 )
 
 
-def require_api_key(request: Request, key: Annotated[str | None, Security(_scheme)] = None) -> None:
-    """Pass when authentication is off or ``key`` is accepted; 401 / 403 otherwise."""
+async def require_api_key(
+    request: Request, key: Annotated[str | None, Security(_scheme)] = None
+) -> None:
+    """Pass when authentication is off or ``key`` is accepted; 401 / 403 otherwise (a
+    coroutine: no worker-thread hop for a check this cheap)."""
     accepted: list[str] = request.app.state.service.settings.api_keys
     if not accepted:
         return

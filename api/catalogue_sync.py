@@ -204,12 +204,16 @@ class CatalogueSync:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def up_to_date(self, scorer: Scorer) -> bool:
+        """Whether ``scorer`` has every write :meth:`ensure` would apply (no I/O)."""
+        return self.counters.changes() == self._seen and scorer in self._reconciled
+
     def ensure(self, scorer: Scorer) -> None:
         """Bring this worker's models up to date before ``scorer`` serves: nothing to do
         (no store round trip) unless the change counter moved or ``scorer`` is newly loaded.
         If the store cannot be read, the worker serves what it has and tries again after
         ``RETRY_AFTER_SECONDS``."""
-        if self.counters.changes() == self._seen and scorer in self._reconciled:
+        if self.up_to_date(scorer):
             return
         if time.monotonic() < self._retry_at:
             return

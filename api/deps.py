@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from tailgraph.api.candidates import ExpansionLimits, TitleCache
 from tailgraph.api.catalogue_sync import CatalogueSync, ChangeLog, change_log_path
@@ -129,6 +130,16 @@ class ServiceState:
         self.sync.ensure(scorer)
         return scorer
 
+    def opened_store(self) -> GraphStore | None:
+        """The store if it is open already (never opens it)."""
+        return self._store
+
+    def current_scorer(self, name: str | None = None) -> Scorer | None:
+        """The named model if it is loaded and up to date with the other workers' writes,
+        so serving it needs no I/O; None otherwise (then :meth:`scorer`)."""
+        scorer = self.models.loaded(name)
+        return scorer if scorer is not None and self.sync.up_to_date(scorer) else None
+
     def default_version(self) -> str | None:
         """Version of the default model if it is loaded (never loads it)."""
         scorer = self.models.loaded()
@@ -193,18 +204,24 @@ class ServiceState:
             self._store = None
 
 
-def get_state(request: Request) -> ServiceState:
+# The dependencies are coroutines: FastAPI runs a plain function dependency in a worker thread,
+# and a thread hop per dependency cost more than the recommendation itself. What may block
+# (opening the store, loading or updating a model) still runs in a worker thread.
+
+
+async def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_store(state: StateDep) -> GraphStore:
-    return state.store()
+async def get_store(state: StateDep) -> GraphStore:
+    store = state.opened_store()
+    return store if store is not None else await run_in_threadpool(state.store)
 
 
-def get_scorer(
+async def get_scorer(
     request: Request,
     state: StateDep,
     model: Annotated[
@@ -220,12 +237,15 @@ def get_scorer(
 
     Its version is noted on the request so the ``X-Model-Version`` header reports it.
     """
-    scorer = state.scorer(model or x_model)
+    name = model or x_model
+    scorer = state.current_scorer(name)
+    if scorer is None:
+        scorer = await run_in_threadpool(state.scorer, name)
     request.scope.setdefault("state", {})["model_version"] = scorer.version
     return scorer
 
 
-def get_limits(state: StateDep) -> ExpansionLimits:
+async def get_limits(state: StateDep) -> ExpansionLimits:
     return state.limits
 
 
