@@ -288,9 +288,7 @@ def _add_item(
                 _undo(lambda: _delete_pending(store, body.item_id, token))
             raise
         if not created and p.vector is not None:  # the node may predate this vector
-            write_embeddings(store, "Item", [body.item_id], p.vector[None])
-            version = {"item_id": body.item_id, "version": scorer.version}
-            run_query(store, "item_embedding_version", version)
+            write_embeddings(store, "Item", [body.item_id], p.vector[None], version=scorer.version)
         answer, vectors = _remember(scorer, others, texts, store, p, written, replace=False)
         return ItemWrite(answer, created, vectors)
     written = _count_links(store, body.item_id)
@@ -395,7 +393,7 @@ def _replace_item(
     before = [str(e) for e in rows[0]["entity_ids"] or []] if rows else []
     try:
         if p.vector is not None:
-            write_embeddings(store, "Item", [body.item_id], p.vector[None])
+            write_embeddings(store, "Item", [body.item_id], p.vector[None], version=scorer.version)
         written = _write_links(
             store,
             body.item_id,
@@ -444,7 +442,13 @@ def _restore(
         },
     )
     if old["embedding"] is not None:
-        write_embeddings(store, "Item", [item_id], np.asarray([_as_list(old["embedding"])]))
+        write_embeddings(
+            store,
+            "Item",
+            [item_id],
+            np.asarray([_as_list(old["embedding"])]),
+            version=old["embedding_version"],
+        )
     groups: dict[tuple[str, bool, object], list[str]] = defaultdict(list)
     for link in old["links"] or []:
         key = (str(link["type"]), bool(link["outgoing"]), link["relation"])

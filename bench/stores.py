@@ -158,7 +158,7 @@ def bench_store(store: GraphStore, dataset, users: list[str], seed: int) -> dict
     vectors = rng.standard_normal((len(item_ids), DIM)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     started = time.perf_counter()
-    write_embeddings(store, "Item", item_ids, vectors)
+    write_embeddings(store, "Item", item_ids, vectors, version=None)
     out["write_embeddings_seconds"] = round(time.perf_counter() - started, 3)
     store.ensure_vector_index("Item", "embedding", DIM)
     out["vector_index_build_seconds"] = round(wait_for_vector_index(store), 3)

@@ -27,9 +27,12 @@ def write_embeddings(
     ids: Sequence[str],
     vectors: np.ndarray,
     *,
+    version: str | None,
     batch_size: int = 500,
 ) -> int:
-    """Set ``embedding`` (a dialect vector) on ``label`` nodes; return how many were written."""
+    """Set ``embedding`` (a dialect vector) and ``embeddingVersion`` (the model that computed
+    it, so a service never gives a vector to another model) on ``label`` nodes; return how
+    many were written."""
     if len(ids) != len(vectors):
         raise DataValidationError(
             f"{len(ids)} ids but {len(vectors)} vectors", source="write_embeddings"
@@ -41,7 +44,7 @@ def write_embeddings(
         for node_id, vector in zip(ids, np.asarray(vectors, dtype=np.float32), strict=True)
     )
     for batch in batched(rows, batch_size):
-        result = store.run(query, {"rows": batch})
+        result = store.run(query, {"rows": batch, "version": version})
         written += int(result[0]["written"]) if result else 0
     return written
 

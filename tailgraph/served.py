@@ -124,8 +124,9 @@ def load_history(
         for batch in batched(rows, 500):
             run_query(store, "write_text_embeddings", {"rows": batch}, label="Item")
     if embeddings is not None:
-        write_embeddings(store, "User", embeddings.user_ids, embeddings.user)
-        write_embeddings(store, "Item", embeddings.item_ids, embeddings.item)
+        version = embeddings.version
+        write_embeddings(store, "User", embeddings.user_ids, embeddings.user, version=version)
+        write_embeddings(store, "Item", embeddings.item_ids, embeddings.item, version=version)
 
 
 def serving_scorer(

@@ -306,8 +306,12 @@ def train(
     save_trained(target, snapshot, run)
     result = run.result
     written = {
-        "User": write_embeddings(store, "User", snapshot.user_ids, result.user_embeddings),
-        "Item": write_embeddings(store, "Item", snapshot.item_ids, result.item_embeddings),
+        "User": write_embeddings(
+            store, "User", snapshot.user_ids, result.user_embeddings, version=run.version
+        ),
+        "Item": write_embeddings(
+            store, "Item", snapshot.item_ids, result.item_embeddings, version=run.version
+        ),
         "RECOMMENDED": 0,
     }
     if recommend_k > 0:

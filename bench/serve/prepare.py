@@ -150,7 +150,7 @@ def main() -> None:
             ("User", snapshot.user_ids, result.result.user_embeddings),
             ("Item", snapshot.item_ids, result.result.item_embeddings),
         ):
-            write_embeddings(store, label, ids, vectors)
+            write_embeddings(store, label, ids, vectors, version=result.version)
         record["seconds"]["neighbours"] = round(time.perf_counter() - started, 1)
         if args.store == "falkordb":
             compact(store)

@@ -96,7 +96,7 @@ def index_item_vectors(store: FalkorDBStore, dimension: int) -> VectorSource:
     index answers (the one-statement path needs it)."""
     store.run(
         cypher.render("write_embeddings", store.dialect, label="Item"),
-        {"rows": [{"id": i, "vector": v} for i, v in ITEM_VECTORS.items()]},
+        {"rows": [{"id": i, "vector": v} for i, v in ITEM_VECTORS.items()], "version": "test-1"},
     )
     vectors = VectorSource()
     deadline = time.monotonic() + 30

@@ -15,7 +15,7 @@ from .conftest import ITEM_VECTORS
 def _write_learned_vectors(graph: FalkorDBStore) -> None:
     graph.run(
         cypher.render("write_embeddings", graph.dialect, label="Item"),
-        {"rows": [{"id": i, "vector": v} for i, v in ITEM_VECTORS.items()]},
+        {"rows": [{"id": i, "vector": v} for i, v in ITEM_VECTORS.items()], "version": "test-1"},
     )
 
 

@@ -69,11 +69,18 @@ def test_recommendation_lists_must_match_the_users(store) -> None:
 def test_write_embeddings(store) -> None:
     _nodes(store)
     vectors = np.array([[0.5, 1.0], [0.25, -1.0], [0.0, 0.0]], dtype=np.float32)
-    written = write_embeddings(store, "Item", ["i1", "i2", "i3"], vectors, batch_size=2)
+    written = write_embeddings(
+        store, "Item", ["i1", "i2", "i3"], vectors, version="model-2", batch_size=2
+    )
     assert written == 3
-    rows = store.run("MATCH (i:Item {id: 'i2'}) RETURN i.embedding AS e")
+    rows = store.run("MATCH (i:Item {id: 'i2'}) RETURN i.embedding AS e, i.embeddingVersion AS v")
     np.testing.assert_allclose(rows[0]["e"], [0.25, -1.0])
+    assert rows[0]["v"] == "model-2"  # a service gives this vector to model-2 only
+    write_embeddings(store, "Item", ["i2"], vectors[:1], version=None)
+    rows = store.run("MATCH (i:Item {id: 'i2'}) RETURN i.embedding AS e, i.embeddingVersion AS v")
+    np.testing.assert_allclose(rows[0]["e"], [0.5, 1.0])
+    assert rows[0]["v"] is None  # an older version's mark does not outlive its vector
     with pytest.raises(DataValidationError, match="2 ids but 3 vectors"):
-        write_embeddings(store, "Item", ["i1", "i2"], vectors)
+        write_embeddings(store, "Item", ["i1", "i2"], vectors, version=None)
     with pytest.raises(ValueError, match="not one of the validated"):
-        write_embeddings(store, "Movie", ["i1"], vectors[:1])
+        write_embeddings(store, "Movie", ["i1"], vectors[:1], version=None)
