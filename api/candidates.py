@@ -13,6 +13,7 @@ import functools
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tailgraph.api.read_cache import WriteCounters
 from tailgraph.api.titles import display_title
@@ -51,8 +52,10 @@ class ExpansionLimits:
     max_neighbours_per_entity: int = 50  # items per KG entity averaged for a new item
 
 
-@dataclass(frozen=True)
-class HistoryItem:
+class HistoryItem(NamedTuple):
+    """One interaction; a tuple of plain values, so the collector stops tracking the many a
+    worker keeps (:mod:`tailgraph.api.read_cache`) and its full passes stay short."""
+
     item_id: str
     rating: float | None
     ts: float | None
@@ -74,15 +77,19 @@ class UserHistory:
         """Items whose interaction was recorded through the API after ``moment``."""
         return [i.item_id for i in self.items if i.recorded is not None and i.recorded > moment]
 
-    def seeds(self, limit: int) -> list[str]:
-        """The ``limit`` most recent items (ties and missing timestamps: best rated first)."""
-
+    @functools.cached_property
+    def _most_recent_first(self) -> tuple[str, ...]:
         def key(item: HistoryItem) -> tuple[float, float, str]:
             ts = item.ts if item.ts is not None else -math.inf
             rating = item.rating if item.rating is not None else -math.inf
             return (-ts, -rating, item.item_id)
 
-        return [item.item_id for item in sorted(self.items, key=key)[:limit]]
+        return tuple(item.item_id for item in sorted(self.items, key=key))
+
+    def seeds(self, limit: int) -> list[str]:
+        """The ``limit`` most recent items (ties and missing timestamps: best rated first);
+        sorted once per history, which a kept read serves many times."""
+        return list(self._most_recent_first[:limit])
 
 
 @dataclass

@@ -167,6 +167,16 @@ class ReadCache(Generic[Value]):
             self.misses += 1
             return None
 
+    def peek(self, user_id: str, key: Hashable) -> Value | None:
+        """What :meth:`get` would return now, without counting a hit or a miss or reordering."""
+        if not self.enabled:
+            return None
+        with self._lock:
+            kept = self._kept.get((user_id, key))
+            if kept is None or kept.counters != self.counters.read(user_id):
+                return None
+            return kept.value if time.monotonic() < kept.expires else None
+
     def put(self, user_id: str, key: Hashable, value: Value, counters: tuple[int, int]) -> None:
         """Keep ``value``, read under ``counters`` (from :meth:`before_read`)."""
         if not self.enabled:

@@ -80,7 +80,7 @@ def user_profile(
     combined = None
     if learned is not None and vectors is not None:
         extra = limits.max_vector_candidates if exclude_seen else 0
-        key = (scorer.version, limits.max_vector_candidates, extra)
+        key = _kept_read_key(scorer, limits, exclude_seen)
         combined = reads.get(user_id, key) if reads is not None else None
         if combined is None:
             counters = reads.before_read(user_id) if reads is not None else (0, 0)
@@ -138,6 +138,39 @@ def recommend(
     return rank_profile(
         store, scorer, profile, request, limits, vectors, metrics, titles, on_pool=on_pool
     )
+
+
+def _kept_read_key(scorer: Scorer, limits: ExpansionLimits, exclude_seen: bool) -> tuple:
+    """What a kept read of :func:`user_profile` depends on besides the user."""
+    extra = limits.max_vector_candidates if exclude_seen else 0
+    return (scorer.version, limits.max_vector_candidates, extra)
+
+
+def served_from_memory(
+    scorer: Scorer,
+    user_id: str,
+    limits: ExpansionLimits,
+    *,
+    exclude_seen: bool,
+    sources: Collection[str] | None,
+    entity_id: str | None,
+    vectors: VectorSource | None,
+    reads: ReadCache | None,
+) -> bool:
+    """Whether :func:`recommend` can answer without a store call: a default-shaped request for
+    a user the model learned, whose read is kept with no interaction newer than the model.
+
+    The route runs such a request on the event loop and the rest in a worker thread, so a slow
+    store never holds the loop and the common request pays no thread hop or GIL hand-over.
+    """
+    if reads is None or vectors is None or entity_id is not None:
+        return False
+    if sources is not None and cand.VECTOR not in sources:
+        return False
+    if scorer.learned_user_vector(user_id) is None:
+        return False
+    kept = reads.peek(user_id, _kept_read_key(scorer, limits, exclude_seen))
+    return kept is not None and not kept[0].recorded_after(scorer.trained_at)
 
 
 def gather(

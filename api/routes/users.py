@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
 
 from tailgraph.api import interactions, recommender
 from tailgraph.api.auth import AUTHENTICATED
@@ -33,7 +35,7 @@ _ERRORS: dict[int | str, dict] = {
     responses=_ERRORS,
     response_model=Recommendations,
 )
-def recommendations(
+async def recommendations(
     user_id: UserId,
     state: StateDep,
     store: StoreDep,
@@ -66,7 +68,8 @@ def recommendations(
         Query(description="Candidate sources to use (repeat the parameter); default all"),
     ] = None,
 ) -> Response:
-    result = recommender.recommend(
+    answer = functools.partial(
+        recommender.recommend,
         store,
         scorer,
         user_id,
@@ -81,6 +84,17 @@ def recommendations(
         titles=state.titles,
         reads=state.reads,
     )
+    in_memory = recommender.served_from_memory(
+        scorer,
+        user_id,
+        limits,
+        exclude_seen=exclude_seen,
+        sources=sources,
+        entity_id=entity_id,
+        vectors=state.vectors,
+        reads=state.reads,
+    )
+    result = answer() if in_memory else await run_in_threadpool(answer)
     return Response(result.model_dump_json(), media_type="application/json")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -145,3 +146,32 @@ def test_a_write_through_one_worker_reaches_the_others(workers, write) -> None:
     for user_id in USERS:
         # what the reader serves is what a worker reading the store every time serves
         assert _answers(reader, user_id) == _answers(uncached, user_id), user_id
+
+
+def test_a_kept_read_is_ranked_on_the_event_loop_and_a_store_read_in_a_thread(
+    workers,
+) -> None:
+    """A request answerable from memory pays no thread hop; one that reads the store never
+    holds the event loop while it waits."""
+    one, _, _ = workers
+    scorer = one.app.state.service.scorer()
+    threads: list[str] = []
+    top_items = scorer.top_items
+
+    def recorded(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return top_items(*args, **kwargs)
+
+    scorer.top_items = recorded  # type: ignore[method-assign]
+    try:
+        first = _answers(one, "u3")  # nothing kept yet: the store is read
+        again = _answers(one, "u3")  # kept: answered from memory
+        filtered = one.get("/users/u3/recommendations", params={"k": 5, "entity_id": "e_genre"})
+    finally:
+        del scorer.top_items
+    assert first == again and first[0] == 200
+    assert filtered.status_code == 200, filtered.text
+    on_thread, on_loop, with_filter = threads[0], threads[1], threads[2:]
+    assert on_thread.startswith("AnyIO worker thread")
+    assert not on_loop.startswith("AnyIO worker thread")
+    assert all(name.startswith("AnyIO worker thread") for name in with_filter)  # reads entity
