@@ -13,7 +13,6 @@ import functools
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from tailgraph.api.read_cache import WriteCounters
 from tailgraph.api.titles import display_title
@@ -52,14 +51,10 @@ class ExpansionLimits:
     max_neighbours_per_entity: int = 50  # items per KG entity averaged for a new item
 
 
-class HistoryItem(NamedTuple):
-    """One interaction; a tuple of plain values, so the collector stops tracking the many a
-    worker keeps (:mod:`tailgraph.api.read_cache`) and its full passes stay short."""
-
-    item_id: str
-    rating: float | None
-    ts: float | None
-    recorded: float | None = None  # server time the API recorded it (None: bulk-loaded)
+# One interaction: (item id, rating, ts, recorded: the server time the API recorded it, None when
+# bulk-loaded). Plain tuples of plain values, so the collector stops tracking the many a worker
+# keeps (:mod:`tailgraph.api.read_cache`) and its full passes stay short.
+HistoryEntry = tuple[str, float | None, float | None, float | None]
 
 
 @dataclass(frozen=True)
@@ -67,24 +62,31 @@ class UserHistory:
     """What the store knows about a user's past: their interacted items."""
 
     user_id: str
-    items: tuple[HistoryItem, ...]
+    items: tuple[HistoryEntry, ...]
 
     @functools.cached_property
     def seen(self) -> frozenset[str]:
-        return frozenset(item.item_id for item in self.items)
+        return frozenset(item_id for item_id, *_ in self.items)
 
     def recorded_after(self, moment: float) -> list[str]:
         """Items whose interaction was recorded through the API after ``moment``."""
-        return [i.item_id for i in self.items if i.recorded is not None and i.recorded > moment]
+        return [
+            item_id
+            for item_id, _, _, recorded in self.items
+            if recorded is not None and recorded > moment
+        ]
 
     @functools.cached_property
     def _most_recent_first(self) -> tuple[str, ...]:
-        def key(item: HistoryItem) -> tuple[float, float, str]:
-            ts = item.ts if item.ts is not None else -math.inf
-            rating = item.rating if item.rating is not None else -math.inf
-            return (-ts, -rating, item.item_id)
+        def key(entry: HistoryEntry) -> tuple[float, float, str]:
+            item_id, rating, ts, _ = entry
+            return (
+                -(ts if ts is not None else -math.inf),
+                -(rating if rating is not None else -math.inf),
+                item_id,
+            )
 
-        return tuple(item.item_id for item in sorted(self.items, key=key))
+        return tuple(entry[0] for entry in sorted(self.items, key=key))
 
     def seeds(self, limit: int) -> list[str]:
         """The ``limit`` most recent items (ties and missing timestamps: best rated first);
@@ -116,19 +118,19 @@ def user_history(store: GraphStore, user_id: str) -> UserHistory:
 def history_from_entries(user_id: str, entries: Iterable[Sequence]) -> UserHistory:
     """A :class:`UserHistory` from ``(item_id, rating, ts, recorded)`` entries as the store
     returns them (item_id None: a user without interactions); one item per id, latest ``ts``."""
-    latest: dict[str, HistoryItem] = {}
+    latest: dict[str, HistoryEntry] = {}
     for item_id, rating, ts, recorded in entries:
         if item_id is None:
             continue
-        item = HistoryItem(
+        entry = (
             str(item_id),
             float(rating) if rating is not None else None,
             float(ts) if ts is not None else None,
             float(recorded) if recorded is not None else None,
         )
-        previous = latest.get(item.item_id)
-        if previous is None or (item.ts or -math.inf) > (previous.ts or -math.inf):
-            latest[item.item_id] = item
+        previous = latest.get(entry[0])
+        if previous is None or (entry[2] or -math.inf) > (previous[2] or -math.inf):
+            latest[entry[0]] = entry
     return UserHistory(user_id, tuple(latest.values()))
 
 
