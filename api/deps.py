@@ -11,6 +11,7 @@ is back).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
@@ -88,6 +89,7 @@ class ServiceState:
         self.texts = TextIndex(factory or _encoder_factory(settings))
         self.vectors = VectorSource()
         self.counters, self.reads = _read_cache(settings)
+        self._aside: set[asyncio.Task] = set()
         self.titles = TitleCache(counters=self.counters)
         log_path = change_log_path(self.counters.path) if self.counters.path else None
         self.sync = CatalogueSync(
@@ -196,6 +198,22 @@ class ServiceState:
                 self.counters.bump_catalogue()
             else:
                 self.counters.bump_users(users)
+
+    def aside(self, work: Callable[[], object]) -> None:
+        """Run ``work`` in a worker thread after the current request, its outcome only logged
+        (a read renewed ahead of its expiry; the request that triggered it does not wait)."""
+
+        async def run() -> None:
+            try:
+                await run_in_threadpool(work)
+            except TailGraphError as e:
+                logger.info("work aside failed: %s", e)
+            except Exception:
+                logger.exception("work aside failed")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._aside.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._aside.discard)
 
     def close(self) -> None:
         """Close the store if this state opened it (an injected store belongs to the caller)."""

@@ -124,12 +124,18 @@ class _Kept(Generic[Value]):
     value: Value
     counters: tuple[int, int]
     expires: float  # time.monotonic() after which the read is not served
+    refresh_after: float  # time.monotonic() after which a request also reads it again, aside
 
 
 class ReadCache(Generic[Value]):
     """At most ``max_users`` kept reads, least recently used dropped first; a read is served
     while the write counters it was read under are unchanged and it is younger than
-    ``max_age`` seconds, less up to a fifth at random (0: nothing is kept)."""
+    ``max_age`` seconds, less up to a fifth at random (0: nothing is kept).
+
+    Past half its life a kept read is still served, and :meth:`claim_refresh` lets one caller
+    read it again off the request path, so busy users' reads are renewed before they expire
+    instead of all costing a store round trip in the request that finds them expired.
+    """
 
     def __init__(
         self, counters: WriteCounters, *, max_age: float = 30.0, max_users: int = 20_000
@@ -140,8 +146,10 @@ class ReadCache(Generic[Value]):
         self._kept: OrderedDict[Hashable, _Kept[Value]] = OrderedDict()
         self._lock = threading.Lock()
         self._random = random.Random()
+        self._refreshing: set[tuple[str, Hashable]] = set()
         self.hits = 0
         self.misses = 0
+        self.refreshes = 0
 
     @property
     def enabled(self) -> bool:
@@ -177,15 +185,40 @@ class ReadCache(Generic[Value]):
                 return None
             return kept.value if time.monotonic() < kept.expires else None
 
+    def claim_refresh(self, user_id: str, key: Hashable, *, limit: int = 1) -> bool:
+        """True (once) when this kept read is past half its life and fewer than ``limit``
+        refreshes are under way: the caller then reads it again and calls :meth:`put` (or
+        :meth:`release` if the read failed)."""
+        if not self.enabled:
+            return False
+        with self._lock:
+            kept = self._kept.get((user_id, key))
+            if kept is None or time.monotonic() < kept.refresh_after:
+                return False
+            if len(self._refreshing) >= limit or (user_id, key) in self._refreshing:
+                return False
+            self._refreshing.add((user_id, key))
+            return True
+
+    def release(self, user_id: str, key: Hashable) -> None:
+        """End a refresh claimed with :meth:`claim_refresh` (``put`` ends it too)."""
+        with self._lock:
+            self._refreshing.discard((user_id, key))
+
     def put(self, user_id: str, key: Hashable, value: Value, counters: tuple[int, int]) -> None:
         """Keep ``value``, read under ``counters`` (from :meth:`before_read`)."""
         if not self.enabled:
             return
         with self._lock:
+            if (user_id, key) in self._refreshing:
+                self._refreshing.discard((user_id, key))
+                self.refreshes += 1
             # each read expires at a random point of the last fifth of max_age, so reads kept
             # together (a warm-up) are not all read again in the same moment
+            now = time.monotonic()
             life = self.max_age * (0.8 + 0.2 * self._random.random())
-            self._kept[(user_id, key)] = _Kept(value, counters, time.monotonic() + life)
+            kept = _Kept(value, counters, now + life, now + life * 0.5)
+            self._kept[(user_id, key)] = kept
             self._kept.move_to_end((user_id, key))
             while len(self._kept) > self.max_users:
                 self._kept.popitem(last=False)

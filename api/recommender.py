@@ -31,6 +31,7 @@ from tailgraph.api.schemas import (
 from tailgraph.api.scoring import Scorer, TextAffinity
 from tailgraph.api.vector_source import VectorSource
 from tailgraph.errors import ConflictError, DataValidationError, NotFoundError
+from tailgraph.gnn.neighbours import COLLABORATIVE, KNOWLEDGE
 from tailgraph.gnn.tail import rerank
 from tailgraph.graph.store import GraphStore
 
@@ -79,16 +80,12 @@ def user_profile(
     learned = scorer.learned_user_vector(user_id) if vectors is not None else None
     combined = None
     if learned is not None and vectors is not None:
-        extra = limits.max_vector_candidates if exclude_seen else 0
-        key = _kept_read_key(scorer, limits, exclude_seen)
+        key = kept_read_key(scorer, limits, exclude_seen)
         combined = reads.get(user_id, key) if reads is not None else None
         if combined is None:
-            counters = reads.before_read(user_id) if reads is not None else (0, 0)
-            combined = vectors.history_and_nearest(
-                store, user_id, learned, limits.max_vector_candidates, extra
+            combined = _read_and_keep(
+                store, user_id, learned, limits, exclude_seen, vectors, reads, key
             )
-            if combined is not None and reads is not None:
-                reads.put(user_id, key, combined, counters)
     history = combined[0] if combined is not None else cand.user_history(store, user_id)
     live = history.recorded_after(scorer.trained_at)
     vector, kind = scorer.user_vector(user_id, history.seen, live)
@@ -140,10 +137,51 @@ def recommend(
     )
 
 
-def _kept_read_key(scorer: Scorer, limits: ExpansionLimits, exclude_seen: bool) -> tuple:
+def kept_read_key(scorer: Scorer, limits: ExpansionLimits, exclude_seen: bool) -> tuple:
     """What a kept read of :func:`user_profile` depends on besides the user."""
     extra = limits.max_vector_candidates if exclude_seen else 0
     return (scorer.version, limits.max_vector_candidates, extra)
+
+
+def _read_and_keep(
+    store: GraphStore,
+    user_id: str,
+    learned: np.ndarray,
+    limits: ExpansionLimits,
+    exclude_seen: bool,
+    vectors: VectorSource,
+    reads: ReadCache | None,
+    key: tuple,
+) -> tuple | None:
+    """The user's history and nearest items in one statement, kept in ``reads`` under the
+    write counters as they were before the read (a write landing meanwhile makes it stale)."""
+    extra = limits.max_vector_candidates if exclude_seen else 0
+    counters = reads.before_read(user_id) if reads is not None else (0, 0)
+    combined = vectors.history_and_nearest(
+        store, user_id, learned, limits.max_vector_candidates, extra
+    )
+    if combined is not None and reads is not None:
+        reads.put(user_id, key, combined, counters)
+    return combined
+
+
+def refresh_kept_read(
+    store: GraphStore,
+    scorer: Scorer,
+    user_id: str,
+    limits: ExpansionLimits,
+    exclude_seen: bool,
+    vectors: VectorSource,
+    reads: ReadCache,
+) -> None:
+    """Read a kept read again, off the request path (after :meth:`ReadCache.claim_refresh`)."""
+    key = kept_read_key(scorer, limits, exclude_seen)
+    try:
+        learned = scorer.learned_user_vector(user_id)
+        if learned is not None:
+            _read_and_keep(store, user_id, learned, limits, exclude_seen, vectors, reads, key)
+    finally:
+        reads.release(user_id, key)
 
 
 def served_from_memory(
@@ -165,11 +203,12 @@ def served_from_memory(
     """
     if reads is None or vectors is None or entity_id is not None:
         return False
-    if sources is not None and cand.VECTOR not in sources:
-        return False
+    wanted = set(sources or cand.SELECTABLE)
+    if cand.VECTOR not in wanted or wanted & {COLLABORATIVE, KNOWLEDGE} - set(scorer.neighbours):
+        return False  # no kept read, or graph sources the model has no neighbours for
     if scorer.learned_user_vector(user_id) is None:
         return False
-    kept = reads.peek(user_id, _kept_read_key(scorer, limits, exclude_seen))
+    kept = reads.peek(user_id, kept_read_key(scorer, limits, exclude_seen))
     return kept is not None and not kept[0].recorded_after(scorer.trained_at)
 
 

@@ -76,6 +76,27 @@ def test_a_kept_read_is_dropped_by_a_write_age_and_size() -> None:
     assert not off.enabled and off.get("a", "k") is None
 
 
+def test_a_read_past_half_its_life_is_claimed_once_for_a_refresh(monkeypatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    cache: ReadCache[str] = ReadCache(WriteCounters(), max_age=10)
+    for user in ("a", "b"):
+        cache.put(user, "k", user, cache.before_read(user))
+    assert not cache.claim_refresh("a", "k")  # young: nothing to renew
+    now[0] += 5.0  # past half of any life drawn (8-10 s)
+    assert cache.claim_refresh("a", "k")
+    assert not cache.claim_refresh("a", "k")  # already claimed
+    assert not cache.claim_refresh("b", "k")  # one refresh at a time
+    assert cache.get("a", "k") == "a"  # still served while it is renewed
+    cache.put("a", "k", "a again", cache.before_read("a"))  # the refresh lands
+    assert cache.refreshes == 1 and not cache.claim_refresh("a", "k")  # young again
+    assert cache.claim_refresh("b", "k")
+    cache.release("b", "k")  # a failed refresh frees the claim
+    assert cache.claim_refresh("b", "k")
+    now[0] += 6.0
+    assert cache.get("b", "k") is None  # expired: a refresh never extends a read itself
+
+
 @pytest.fixture
 def workers(
     settings: Settings, graph: FalkorDBStore, embeddings: LearnedEmbeddings
@@ -175,3 +196,30 @@ def test_a_kept_read_is_ranked_on_the_event_loop_and_a_store_read_in_a_thread(
     assert on_thread.startswith("AnyIO worker thread")
     assert not on_loop.startswith("AnyIO worker thread")
     assert all(name.startswith("AnyIO worker thread") for name in with_filter)  # reads entity
+
+
+def test_a_busy_users_read_is_renewed_aside_before_it_expires(
+    settings: Settings, graph: FalkorDBStore, embeddings: LearnedEmbeddings
+) -> None:
+    index_item_vectors(graph, embeddings.user.shape[1])
+    short = settings.model_copy(update={"read_cache_seconds": 1.0})
+    with TestClient(create_app(short, store=graph, embeddings=embeddings)) as client:
+        client.app.state.service.scorer().neighbours = neighbours.from_snapshot(
+            export_snapshot(graph), 20
+        )
+        reads = client.app.state.service.reads
+        first = _answers(client, "u1")
+        time.sleep(0.6)  # past half of the read's life (0.8-1.0 s), not yet expired
+        calls = _count_store_calls(graph)
+        try:
+            assert _answers(client, "u1") == first  # served from the kept read ...
+            deadline = time.monotonic() + 10
+            while reads.refreshes == 0 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert reads.refreshes == 1 and len(calls) == 1  # ... which was read again aside
+            time.sleep(0.5)  # the first read has expired; the renewed one has not
+            misses = reads.misses
+            assert _answers(client, "u1") == first
+            assert reads.misses == misses  # served from the renewed read, not read again
+        finally:
+            del graph.run
