@@ -120,7 +120,8 @@ def serve_and_load(
     binary, users = tools
     try:
         wait_ready(base, ready)
-        go_load(binary, base, users, ["-concurrency", "8", "-duration", "5s"], args.load_cpus)
+        warm_up = ["-concurrency", "8", "-duration", f"{args.warmup_seconds}s"]
+        go_load(binary, base, users, warm_up, args.load_cpus)
         record: dict = {"command": shlex.join(pinned(command, args.server_cpus)), "closed": []}
         for concurrency in CLOSED:
             if shutil.which("wrk"):
@@ -219,6 +220,12 @@ def main() -> None:
     parser.add_argument("--label", default="run", help="free text, e.g. what changed")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--seconds", type=int, default=8, help="per load level")
+    parser.add_argument(
+        "--warmup-seconds",
+        type=int,
+        default=5,
+        help="closed loop at 8 before measuring (a JVM store needs longer to reach steady state)",
+    )
     parser.add_argument("--rates", type=lambda s: [int(x) for x in s.split(",")], default=RATES)
     parser.add_argument("--max-p99", type=float, default=50.0)
     parser.add_argument("--sample", type=int, default=500, help="user ids sampled")
@@ -246,6 +253,7 @@ def main() -> None:
         "loadavg_before": os.getloadavg(),
         "cpus": os.cpu_count(),
         "workers": args.workers,
+        "warmup_seconds": args.warmup_seconds,
         "server_cpus": args.server_cpus,
         "load_cpus": args.load_cpus,
         "versions": versions(),
