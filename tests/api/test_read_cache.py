@@ -202,22 +202,24 @@ def test_a_busy_users_read_is_renewed_aside_before_it_expires(
     settings: Settings, graph: FalkorDBStore, embeddings: LearnedEmbeddings
 ) -> None:
     index_item_vectors(graph, embeddings.user.shape[1])
-    short = settings.model_copy(update={"read_cache_seconds": 1.0})
+    # a read lives 3.2-4.0 s and is renewed past half of that (1.6-2.0 s)
+    short = settings.model_copy(update={"read_cache_seconds": 4.0})
     with TestClient(create_app(short, store=graph, embeddings=embeddings)) as client:
         client.app.state.service.scorer().neighbours = neighbours.from_snapshot(
             export_snapshot(graph), 20
         )
         reads = client.app.state.service.reads
         first = _answers(client, "u1")
-        time.sleep(0.6)  # past half of the read's life (0.8-1.0 s), not yet expired
+        read_by = time.monotonic()  # the first read was kept before its answer came back
         calls = _count_store_calls(graph)
         try:
+            time.sleep(max(0.0, read_by + 2.1 - time.monotonic()))  # past half, not expired
             assert _answers(client, "u1") == first  # served from the kept read ...
             deadline = time.monotonic() + 10
             while reads.refreshes == 0 and time.monotonic() < deadline:
                 time.sleep(0.02)
             assert reads.refreshes == 1 and len(calls) == 1  # ... which was read again aside
-            time.sleep(0.5)  # the first read has expired; the renewed one has not
+            time.sleep(max(0.0, read_by + 4.1 - time.monotonic()))  # the first read expired
             misses = reads.misses
             assert _answers(client, "u1") == first
             assert reads.misses == misses  # served from the renewed read, not read again
