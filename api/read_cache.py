@@ -167,7 +167,7 @@ class ReadCache(Generic[Value]):
         with self._lock:
             kept = self._kept.get((user_id, key))
             if kept is not None:
-                if kept.counters == self.counters.read(user_id) and time.monotonic() < kept.expires:
+                if self._servable(user_id, kept):
                     self._kept.move_to_end((user_id, key))
                     self.hits += 1
                     return kept.value
@@ -181,9 +181,11 @@ class ReadCache(Generic[Value]):
             return None
         with self._lock:
             kept = self._kept.get((user_id, key))
-            if kept is None or kept.counters != self.counters.read(user_id):
-                return None
-            return kept.value if time.monotonic() < kept.expires else None
+            return kept.value if kept is not None and self._servable(user_id, kept) else None
+
+    def _servable(self, user_id: str, kept: _Kept[Value]) -> bool:
+        """No write touched the read since it was made, and it is still within its life."""
+        return kept.counters == self.counters.read(user_id) and time.monotonic() < kept.expires
 
     def claim_refresh(self, user_id: str, key: Hashable, *, limit: int = 1) -> bool:
         """True (once) when this kept read is past half its life and fewer than ``limit``

@@ -137,10 +137,15 @@ def recommend(
     )
 
 
+def _extra_nearest(limits: ExpansionLimits, exclude_seen: bool) -> int:
+    """Nearest items read beyond ``max_vector_candidates``, at most one per seen item, so
+    dropping the user's own items still leaves enough."""
+    return limits.max_vector_candidates if exclude_seen else 0
+
+
 def kept_read_key(scorer: Scorer, limits: ExpansionLimits, exclude_seen: bool) -> tuple:
     """What a kept read of :func:`user_profile` depends on besides the user."""
-    extra = limits.max_vector_candidates if exclude_seen else 0
-    return (scorer.version, limits.max_vector_candidates, extra)
+    return (scorer.version, limits.max_vector_candidates, _extra_nearest(limits, exclude_seen))
 
 
 def _read_and_keep(
@@ -155,10 +160,9 @@ def _read_and_keep(
 ) -> tuple | None:
     """The user's history and nearest items in one statement, kept in ``reads`` under the
     write counters as they were before the read (a write landing meanwhile makes it stale)."""
-    extra = limits.max_vector_candidates if exclude_seen else 0
     counters = reads.before_read(user_id) if reads is not None else (0, 0)
     combined = vectors.history_and_nearest(
-        store, user_id, learned, limits.max_vector_candidates, extra
+        store, user_id, learned, limits.max_vector_candidates, _extra_nearest(limits, exclude_seen)
     )
     if combined is not None and reads is not None:
         reads.put(user_id, key, combined, counters)

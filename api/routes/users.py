@@ -94,21 +94,24 @@ async def recommendations(
         vectors=state.vectors,
         reads=state.reads,
     )
-    result = answer() if in_memory else await run_in_threadpool(answer)
-    key = recommender.kept_read_key(scorer, limits, exclude_seen)
-    if in_memory and state.reads.claim_refresh(user_id, key):
-        state.aside(
-            functools.partial(
-                recommender.refresh_kept_read,
-                store,
-                scorer,
-                user_id,
-                limits,
-                exclude_seen,
-                state.vectors,
-                state.reads,
+    if not in_memory:
+        result = await run_in_threadpool(answer)
+    else:
+        result = answer()
+        key = recommender.kept_read_key(scorer, limits, exclude_seen)
+        if state.reads.claim_refresh(user_id, key):
+            state.aside(
+                functools.partial(
+                    recommender.refresh_kept_read,
+                    store,
+                    scorer,
+                    user_id,
+                    limits,
+                    exclude_seen,
+                    state.vectors,
+                    state.reads,
+                )
             )
-        )
     return Response(result.model_dump_json(), media_type="application/json")
 
 
