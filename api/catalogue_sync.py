@@ -208,6 +208,12 @@ class CatalogueSync:
         """Whether ``scorer`` has every write :meth:`ensure` would apply (no I/O)."""
         return self.counters.changes() == self._seen and scorer in self._reconciled
 
+    def applied(self, scorer: Scorer) -> int | None:
+        """The change counter ``scorer`` is up to date with, or None if a change is pending
+        (an answer ranked now may be kept under this value, see ``ReadCache.keep_answer``)."""
+        seen = self._seen
+        return seen if self.counters.changes() == seen and scorer in self._reconciled else None
+
     def ensure(self, scorer: Scorer) -> None:
         """Bring this worker's models up to date before ``scorer`` serves: nothing to do
         (no store round trip) unless the change counter moved or ``scorer`` is newly loaded.

@@ -123,7 +123,8 @@ class Metrics:
         )
         self.candidates = Histogram(
             "tailgraph_candidates",
-            "Candidates one recommendation request got from each source.",
+            "Candidates each recommendation ranked got from each source (an answer kept with "
+            "its read and served again is not ranked again).",
             ("source",),
             COUNT_BUCKETS,
         )

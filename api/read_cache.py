@@ -3,7 +3,8 @@
 A default recommendation reads the user's history and the vector index's nearest items to the
 user's learned vector (one statement, :meth:`VectorSource.history_and_nearest`). Both change
 only when the user's interactions or the catalogue change, so :class:`ReadCache` keeps that
-read per (user, model version, k) and a repeat request costs no store round trip.
+read per (user, model version, k) and a repeat request costs no store round trip; the answer
+ranked from it is kept beside it per request shape, so a repeat request costs no ranking.
 
 Correctness rests on :class:`WriteCounters`: every API write bumps the counter of what it
 changed (a user's counter for interactions and erasure, the catalogue counter for item
@@ -27,7 +28,7 @@ import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -35,6 +36,8 @@ USER_SLOTS = 1 << 16  # users hash onto this many counters; a shared slot only c
 _WORD = struct.Struct("<Q")
 _CATALOGUE_SLOT = USER_SLOTS  # bumped by item writes
 _CHANGES_SLOT = USER_SLOTS + 1  # bumped after each record appended to the change log
+
+MAX_ANSWERS_PER_READ = 4  # request shapes (k, tail weight, sources) whose answers are kept
 
 Value = TypeVar("Value")
 
@@ -125,6 +128,8 @@ class _Kept(Generic[Value]):
     counters: tuple[int, int]
     expires: float  # time.monotonic() after which the read is not served
     refresh_after: float  # time.monotonic() after which a request also reads it again, aside
+    # answers ranked from this read, by request shape: (change counter then, response body)
+    answers: dict[Hashable, tuple[int, bytes]] = field(default_factory=dict)
 
 
 class ReadCache(Generic[Value]):
@@ -135,6 +140,11 @@ class ReadCache(Generic[Value]):
     Past half its life a kept read is still served, and :meth:`claim_refresh` lets one caller
     read it again off the request path, so busy users' reads are renewed before they expire
     instead of all costing a store round trip in the request that finds them expired.
+
+    The answer ranked from a kept read can be kept with it (:meth:`keep_answer`): a repeat
+    request of the same shape then costs no ranking either. It is served only while the read
+    is, and while the change counter is the one the ranking model had applied, so an item
+    written through any worker is ranked in as soon as that worker's model has it.
     """
 
     def __init__(
@@ -150,6 +160,7 @@ class ReadCache(Generic[Value]):
         self.hits = 0
         self.misses = 0
         self.refreshes = 0
+        self.answer_hits = 0
 
     @property
     def enabled(self) -> bool:
@@ -186,6 +197,46 @@ class ReadCache(Generic[Value]):
     def _servable(self, user_id: str, kept: _Kept[Value]) -> bool:
         """No write touched the read since it was made, and it is still within its life."""
         return kept.counters == self.counters.read(user_id) and time.monotonic() < kept.expires
+
+    def kept_answer(self, user_id: str, key: Hashable, read: Value, shape: Hashable) -> bytes | None:
+        """Use ``read`` (the servable kept read for (``user_id``, ``key``), as :meth:`peek`
+        gave it; counted as a hit) and return the answer kept for ``shape`` with it, if any
+        was and no change was logged since it was ranked."""
+        if not self.enabled:
+            return None
+        with self._lock:
+            kept = self._kept.get((user_id, key))
+            if kept is None or kept.value is not read:
+                return None
+            self._kept.move_to_end((user_id, key))
+            self.hits += 1
+            answer = kept.answers.get(shape)
+            if answer is None or answer[0] != self.counters.changes():
+                return None
+            if not self._servable(user_id, kept):  # a write landed since the peek
+                return None
+            self.answer_hits += 1
+            return answer[1]
+
+    def keep_answer(
+        self,
+        user_id: str,
+        key: Hashable,
+        read: Value,
+        shape: Hashable,
+        answer: bytes,
+        changes: int,
+    ) -> None:
+        """Keep ``answer``, ranked from ``read`` by a model that had applied the change log up
+        to ``changes``, unless ``read`` is no longer the kept read (renewed or dropped since)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            kept = self._kept.get((user_id, key))
+            if kept is None or kept.value is not read:
+                return
+            if shape in kept.answers or len(kept.answers) < MAX_ANSWERS_PER_READ:
+                kept.answers[shape] = (changes, answer)
 
     def claim_refresh(self, user_id: str, key: Hashable, *, limit: int = 1) -> bool:
         """True (once) when this kept read is past half its life and fewer than ``limit``

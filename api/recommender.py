@@ -69,19 +69,23 @@ def user_profile(
     exclude_seen: bool,
     vectors: VectorSource | None = None,
     reads: ReadCache | None = None,
+    kept: tuple | None = None,
 ) -> Profile:
     """A stored user's profile: their vector (with live interactions folded in) and history.
 
     With ``vectors``, a user the model learned is read with the vector source's candidates in
     the same statement (:meth:`VectorSource.history_and_nearest`), or taken from ``reads`` when
-    that read is kept and no write touched it since; the candidates are used only if no
-    interaction newer than the model changed the vector they were searched with.
+    that read is kept and no write touched it since (``kept``: that read, already looked up);
+    the candidates are used only if no interaction newer than the model changed the vector
+    they were searched with.
     """
     learned = scorer.learned_user_vector(user_id) if vectors is not None else None
     combined = None
     if learned is not None and vectors is not None:
         key = kept_read_key(scorer, limits, exclude_seen)
-        combined = reads.get(user_id, key) if reads is not None else None
+        combined = kept
+        if combined is None and reads is not None:
+            combined = reads.get(user_id, key)
         if combined is None:
             combined = _read_and_keep(
                 store, user_id, learned, limits, exclude_seen, vectors, reads, key
@@ -115,10 +119,12 @@ def recommend(
     metrics: Metrics | None = None,
     titles: TitleCache | None = None,
     reads: ReadCache | None = None,
+    kept: tuple | None = None,
     on_pool: Callable[[dict[str, Candidate]], None] | None = None,
 ) -> Recommendations:
     """Top-``k`` items for a stored user (see :func:`rank_profile`); ``reads`` keeps the
-    store read of a default request between requests (:mod:`tailgraph.api.read_cache`)."""
+    store read of a default request between requests (:mod:`tailgraph.api.read_cache`),
+    ``kept`` is that read when the caller already looked it up (:func:`kept_in_memory`)."""
     if sources is not None and set(sources) <= {cand.TEXT}:
         raise DataValidationError(
             "the text source matches free-text interests, which only visitors give "
@@ -130,7 +136,14 @@ def recommend(
     request = Request(k, tail_weight, tuple(sources or cand.SELECTABLE), entity_id)
     wants_vector = cand.VECTOR in request.sources
     profile = user_profile(
-        store, scorer, user_id, limits, exclude_seen, vectors if wants_vector else None, reads
+        store,
+        scorer,
+        user_id,
+        limits,
+        exclude_seen,
+        vectors if wants_vector else None,
+        reads,
+        kept if wants_vector else None,
     )
     return rank_profile(
         store, scorer, profile, request, limits, vectors, metrics, titles, on_pool=on_pool
@@ -188,7 +201,7 @@ def refresh_kept_read(
         reads.release(user_id, key)
 
 
-def served_from_memory(
+def kept_in_memory(
     scorer: Scorer,
     user_id: str,
     limits: ExpansionLimits,
@@ -198,22 +211,25 @@ def served_from_memory(
     entity_id: str | None,
     vectors: VectorSource | None,
     reads: ReadCache | None,
-) -> bool:
-    """Whether :func:`recommend` can answer without a store call: a default-shaped request for
-    a user the model learned, whose read is kept with no interaction newer than the model.
+) -> tuple | None:
+    """The kept read with which :func:`recommend` answers without a store call (pass it as
+    ``kept``), or None: a default-shaped request for a user the model learned, whose read is
+    kept with no interaction newer than the model.
 
     The route runs such a request on the event loop and the rest in a worker thread, so a slow
     store never holds the loop and the common request pays no thread hop or GIL hand-over.
     """
     if reads is None or vectors is None or entity_id is not None:
-        return False
+        return None
     wanted = set(sources or cand.SELECTABLE)
     if cand.VECTOR not in wanted or wanted & {COLLABORATIVE, KNOWLEDGE} - set(scorer.neighbours):
-        return False  # no kept read, or graph sources the model has no neighbours for
+        return None  # no kept read, or graph sources the model has no neighbours for
     if scorer.learned_user_vector(user_id) is None:
-        return False
+        return None
     kept = reads.peek(user_id, kept_read_key(scorer, limits, exclude_seen))
-    return kept is not None and not kept[0].recorded_after(scorer.trained_at)
+    if kept is None or kept[0].recorded_after(scorer.trained_at):
+        return None
+    return kept
 
 
 def gather(

@@ -84,7 +84,7 @@ async def recommendations(
         titles=state.titles,
         reads=state.reads,
     )
-    in_memory = recommender.served_from_memory(
+    kept = recommender.kept_in_memory(
         scorer,
         user_id,
         limits,
@@ -94,25 +94,33 @@ async def recommendations(
         vectors=state.vectors,
         reads=state.reads,
     )
-    if not in_memory:
+    if kept is None:
         result = await run_in_threadpool(answer)
-    else:
-        result = answer()
-        key = recommender.kept_read_key(scorer, limits, exclude_seen)
-        if state.reads.claim_refresh(user_id, key):
-            state.aside(
-                functools.partial(
-                    recommender.refresh_kept_read,
-                    store,
-                    scorer,
-                    user_id,
-                    limits,
-                    exclude_seen,
-                    state.vectors,
-                    state.reads,
-                )
+        return Response(result.model_dump_json(), media_type="application/json")
+    # answered from the kept read, on the event loop; the same request shape again gets the
+    # answer kept with that read (see ReadCache.keep_answer)
+    key = recommender.kept_read_key(scorer, limits, exclude_seen)
+    shape = (k, tail_weight, tuple(sources) if sources is not None else None)
+    body = state.reads.kept_answer(user_id, key, kept, shape)
+    if body is None:
+        changes = state.sync.applied(scorer)  # read before ranking: a change during it shows
+        body = answer(kept=kept).model_dump_json().encode()
+        if changes is not None:
+            state.reads.keep_answer(user_id, key, kept, shape, body, changes)
+    if state.reads.claim_refresh(user_id, key):
+        state.aside(
+            functools.partial(
+                recommender.refresh_kept_read,
+                store,
+                scorer,
+                user_id,
+                limits,
+                exclude_seen,
+                state.vectors,
+                state.reads,
             )
-    return Response(result.model_dump_json(), media_type="application/json")
+        )
+    return Response(body, media_type="application/json")
 
 
 @router.get(

@@ -19,7 +19,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tailgraph.api.app import create_app
-from tailgraph.api.read_cache import ReadCache, WriteCounters
+from tailgraph.api.read_cache import MAX_ANSWERS_PER_READ, ReadCache, WriteCounters
 from tailgraph.gnn import neighbours
 from tailgraph.gnn.artefacts import LearnedEmbeddings
 from tailgraph.graph.export import export_snapshot
@@ -97,6 +97,34 @@ def test_a_read_past_half_its_life_is_claimed_once_for_a_refresh(monkeypatch) ->
     assert cache.get("b", "k") is None  # expired: a refresh never extends a read itself
 
 
+def test_an_answer_is_kept_with_its_read_and_dropped_with_it() -> None:
+    counters = WriteCounters()
+    cache: ReadCache[tuple] = ReadCache(counters, max_age=60)
+    read = ("history", ["nearest"])  # a fresh object per read, as the store gives
+    cache.put("a", "k", read, cache.before_read("a"))
+    assert cache.kept_answer("a", "k", read, "k=5") is None  # nothing ranked yet
+    cache.keep_answer("a", "k", read, "k=5", b"five", counters.changes())
+    assert cache.kept_answer("a", "k", read, "k=5") == b"five"
+    assert cache.kept_answer("a", "k", read, "k=9") is None  # another request shape
+    assert cache.kept_answer("a", "k", ("history", ["nearest"]), "k=5") is None  # other read
+    counters.bump_changes()  # an item written through another worker: rank again
+    assert cache.kept_answer("a", "k", read, "k=5") is None
+    cache.keep_answer("a", "k", read, "k=5", b"five again", counters.changes())
+    assert cache.kept_answer("a", "k", read, "k=5") == b"five again"
+    renewed = ("history", ["nearest"])
+    cache.put("a", "k", renewed, cache.before_read("a"))  # a renewal starts with no answers
+    assert cache.kept_answer("a", "k", renewed, "k=5") is None
+    cache.keep_answer("a", "k", read, "k=5", b"from the old read", counters.changes())
+    assert cache.kept_answer("a", "k", renewed, "k=5") is None  # not kept on the new read
+    for n in range(10):
+        cache.keep_answer("a", "k", renewed, n, b"%d" % n, counters.changes())
+    kept = [n for n in range(10) if cache.kept_answer("a", "k", renewed, n) is not None]
+    assert kept == list(range(MAX_ANSWERS_PER_READ))  # a bounded number of shapes
+    counters.bump_users(["a"])  # the user's interactions changed
+    assert cache.kept_answer("a", "k", renewed, 0) is None
+    assert cache.answer_hits == 2 + MAX_ANSWERS_PER_READ
+
+
 @pytest.fixture
 def workers(
     settings: Settings, graph: FalkorDBStore, embeddings: LearnedEmbeddings
@@ -159,14 +187,17 @@ def test_a_repeat_request_reads_nothing_from_the_store(workers, graph: FalkorDBS
 )
 def test_a_write_through_one_worker_reaches_the_others(workers, write) -> None:
     writer, reader, uncached = workers
-    for user_id in USERS:  # the reader keeps every user's read
+    for user_id in USERS:  # the reader keeps every user's read, and the answer ranked from it
         _answers(reader, user_id)
+        _answers(reader, user_id)
+    assert reader.app.state.service.reads.answer_hits == 0
     method, path, body = write
     response = writer.request(method, path, json=body)
     assert response.status_code in (201, 204), response.text
     for user_id in USERS:
         # what the reader serves is what a worker reading the store every time serves
         assert _answers(reader, user_id) == _answers(uncached, user_id), user_id
+        assert _answers(reader, user_id) == _answers(uncached, user_id), user_id  # kept too
 
 
 def test_a_kept_read_is_ranked_on_the_event_loop_and_a_store_read_in_a_thread(
@@ -196,6 +227,32 @@ def test_a_kept_read_is_ranked_on_the_event_loop_and_a_store_read_in_a_thread(
     assert on_thread.startswith("AnyIO worker thread")
     assert not on_loop.startswith("AnyIO worker thread")
     assert all(name.startswith("AnyIO worker thread") for name in with_filter)  # reads entity
+
+
+def test_a_repeat_request_of_the_same_shape_is_not_ranked_again(workers) -> None:
+    one, _, _ = workers
+    scorer = one.app.state.service.scorer()
+    reads = one.app.state.service.reads
+    ranked: list[int] = []
+    top_items = scorer.top_items
+
+    def recorded(*args, **kwargs):
+        ranked.append(1)
+        return top_items(*args, **kwargs)
+
+    scorer.top_items = recorded  # type: ignore[method-assign]
+    try:
+        _answers(one, "u2")  # read from the store and kept
+        first = one.get("/users/u2/recommendations", params={"k": 5})  # ranked from the read
+        before = len(ranked)
+        again = one.get("/users/u2/recommendations", params={"k": 5})  # the kept answer
+        assert len(ranked) == before and reads.answer_hits == 1
+        assert again.content == first.content
+        tail = one.get("/users/u2/recommendations", params={"k": 5, "tail_weight": 0.5})
+        assert len(ranked) > before  # another shape is ranked
+        assert tail.json()["tail_weight"] == 0.5
+    finally:
+        del scorer.top_items
 
 
 def test_a_busy_users_read_is_renewed_aside_before_it_expires(
