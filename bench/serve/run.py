@@ -37,7 +37,7 @@ import httpx
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 CLOSED = (1, 8, 32)
-RATES = (50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000)
+RATES = (50, 100, 150, 200, 300, 400, 500, 600, 800, 1000, 1200, 1500, 2000, 2500, 3000, 4000)
 
 
 def free_port() -> int:
