@@ -9,6 +9,8 @@ from tailgraph.errors import QueryError, StoreUnavailableError
 from tailgraph.graph.dialect import NEO4J, check_identifier
 from tailgraph.graph.store import Row
 
+_ALREADY_EXISTS = "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists"
+
 
 def _plain(value: Any) -> Any:
     """Neo4j graph values as plain dicts and lists (mirrors the FalkorDB store)."""
@@ -69,7 +71,16 @@ class Neo4jStore:
 
     def ensure_unique_id(self, label: str) -> None:
         for statement in self.dialect.unique_id_ddl(check_identifier(label)):
+            self._create_schema(statement)
+
+    def _create_schema(self, statement: str) -> None:
+        """Run a ``CREATE ... IF NOT EXISTS``; when two clients (a service's workers starting
+        together) race, the loser is told an equivalent rule exists: what it wanted."""
+        try:
             self.run(statement)
+        except QueryError as e:
+            if getattr(e.__cause__, "code", None) != _ALREADY_EXISTS:
+                raise
 
     def list_constraints(self) -> list[dict[str, Any]]:
         """Constraints in the FalkorDB store's shape: ``label``, ``properties``, ``type``."""
@@ -87,7 +98,7 @@ class Neo4jStore:
         ]
 
     def ensure_vector_index(self, label: str, prop: str, dimensions: int) -> None:
-        self.run(self.dialect.vector_index_ddl(label, prop, dimensions))
+        self._create_schema(self.dialect.vector_index_ddl(label, prop, dimensions))
 
     def drop_vector_index(self, label: str, prop: str) -> None:
         self.run(f"DROP INDEX {self.dialect.vector_index_name(label, prop)} IF EXISTS")

@@ -5,6 +5,8 @@ Every failure here is the server's own: a syntax error, a constraint violation, 
 
 from __future__ import annotations
 
+import threading
+
 import neo4j
 import pytest
 
@@ -90,6 +92,35 @@ def test_vector_index_lifecycle(neo4j_store: Neo4jStore) -> None:
     neo4j_store.drop_vector_index("Item", "textEmbedding")
     neo4j_store.drop_vector_index("Item", "textEmbedding")
     assert neo4j_store.run("SHOW INDEXES YIELD type WHERE type = 'VECTOR' RETURN type") == []
+
+
+def test_schema_created_by_clients_racing_is_created_once_without_error(
+    neo4j_store: Neo4jStore,
+) -> None:
+    """Workers of one service start together and each ensures the same index and constraint;
+    Neo4j tells all but one that an equivalent rule exists, which must not be an error."""
+    for _ in range(5):
+        neo4j_store.drop_vector_index("Item", "textEmbedding")
+        start = threading.Barrier(4)
+        failures: list[BaseException] = []
+
+        def ensure() -> None:
+            start.wait()
+            try:
+                neo4j_store.ensure_vector_index("Item", "textEmbedding", 4)
+                neo4j_store.ensure_unique_id("Item")
+            except BaseException as e:  # noqa: BLE001 - reported below
+                failures.append(e)
+
+        threads = [threading.Thread(target=ensure) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == []
+    indexes = neo4j_store.run("SHOW INDEXES YIELD name, type WHERE type = 'VECTOR' RETURN name")
+    assert indexes == [{"name": NEO4J.vector_index_name("Item", "textEmbedding")}]
+    neo4j_store.drop_vector_index("Item", "textEmbedding")
 
 
 def test_clear_deletes_everything(neo4j_store: Neo4jStore) -> None:
