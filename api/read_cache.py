@@ -198,7 +198,9 @@ class ReadCache(Generic[Value]):
         """No write touched the read since it was made, and it is still within its life."""
         return kept.counters == self.counters.read(user_id) and time.monotonic() < kept.expires
 
-    def kept_answer(self, user_id: str, key: Hashable, read: Value, shape: Hashable) -> bytes | None:
+    def kept_answer(
+        self, user_id: str, key: Hashable, read: Value, shape: Hashable
+    ) -> bytes | None:
         """Use ``read`` (the servable kept read for (``user_id``, ``key``), as :meth:`peek`
         gave it; counted as a hit) and return the answer kept for ``shape`` with it, if any
         was and no change was logged since it was ranked."""

@@ -10,10 +10,13 @@ from tailgraph.graph.dialect import NEO4J, check_identifier
 from tailgraph.graph.store import Row
 
 _ALREADY_EXISTS = "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists"
+_SCALARS = frozenset({str, int, float, bool, type(None)})  # returned as they are
 
 
 def _plain(value: Any) -> Any:
     """Neo4j graph values as plain dicts and lists (mirrors the FalkorDB store)."""
+    if type(value) in _SCALARS:
+        return value
     from neo4j.graph import Node, Path, Relationship
 
     if isinstance(value, Node):
@@ -48,7 +51,7 @@ class Neo4jStore:
         from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
 
         try:
-            records, _summary, _keys = self._driver.execute_query(
+            records, _summary, keys = self._driver.execute_query(
                 query,
                 dict(parameters or {}),
                 database_=self.database,
@@ -60,7 +63,10 @@ class Neo4jStore:
             raise StoreUnavailableError(f"Neo4j rejected the user or password: {e}") from e
         except Neo4jError as e:
             raise QueryError(f"Neo4j rejected the query: {e}") from e
-        return [{k: _plain(v) for k, v in record.items()} for record in records]
+        return [
+            {k: v if type(v) in _SCALARS else _plain(v) for k, v in zip(keys, record, strict=True)}
+            for record in records
+        ]
 
     def ping(self) -> bool:
         try:

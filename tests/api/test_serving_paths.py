@@ -94,6 +94,22 @@ def test_a_default_request_costs_one_round_trip(
     assert "vector" in answer.items[0].sources
 
 
+def test_the_one_statement_reads_a_whole_history_and_the_nearest_items_in_order(
+    graph: FalkorDBStore, indexed: tuple[Scorer, VectorSource]
+) -> None:
+    scorer, vectors = indexed
+    graph.run("CREATE (:User {id: 'quiet'})")
+    vector = scorer.learned_user_vector("u1")
+    history, nearest = vectors.history_and_nearest(graph, "u1", vector, 2, 10)
+    assert history.items == recommender.cand.user_history(graph, "u1").items  # nulls in place
+    # k = 2 + one per seen item (at most 10), nearest first, as a separate search gives them
+    assert nearest == vectors.nearest(graph, vector, 2 + min(len(history.seen), 10))
+    assert [s for _, s in nearest] == sorted((s for _, s in nearest), reverse=True)
+    quiet, found = vectors.history_and_nearest(graph, "quiet", vector, 2, 10)
+    assert quiet.items == () and len(found) == 2  # no interactions: the search alone
+    assert vectors.history_and_nearest(graph, "nobody", vector, 2, 10) is None
+
+
 def test_item_routes_make_the_title_map_read_again(client) -> None:
     titles = client.app.state.service.titles
     assert titles.get(None, ["i7"]) == {"i7": "Seven"}  # loaded at start-up: no store needed

@@ -99,20 +99,20 @@ def test_schema_created_by_clients_racing_is_created_once_without_error(
 ) -> None:
     """Workers of one service start together and each ensures the same index and constraint;
     Neo4j tells all but one that an equivalent rule exists, which must not be an error."""
+    failures: list[BaseException] = []
+
+    def ensure(start: threading.Barrier) -> None:
+        start.wait()
+        try:
+            neo4j_store.ensure_vector_index("Item", "textEmbedding", 4)
+            neo4j_store.ensure_unique_id("Item")
+        except BaseException as e:  # reported below
+            failures.append(e)
+
     for _ in range(5):
         neo4j_store.drop_vector_index("Item", "textEmbedding")
         start = threading.Barrier(4)
-        failures: list[BaseException] = []
-
-        def ensure() -> None:
-            start.wait()
-            try:
-                neo4j_store.ensure_vector_index("Item", "textEmbedding", 4)
-                neo4j_store.ensure_unique_id("Item")
-            except BaseException as e:  # noqa: BLE001 - reported below
-                failures.append(e)
-
-        threads = [threading.Thread(target=ensure) for _ in range(4)]
+        threads = [threading.Thread(target=ensure, args=(start,)) for _ in range(4)]
         for thread in threads:
             thread.start()
         for thread in threads:
