@@ -66,8 +66,9 @@ class Settings(BaseSettings):
     default_model: str | None = None  # model name serving requests that name none; default first
     max_body_bytes: int = 1_000_000  # request bodies larger than this are refused with 413
     max_in_flight: int = 64  # requests one worker serves at once; more get 503 (0: unbounded)
-    # a user's history and vector candidates kept between requests, dropped on API writes;
-    # writes made around the API (direct Cypher) show after this long. 0: always read the store
+    # a user's history and vector candidates (and the answers ranked from them) kept between
+    # requests, dropped on API writes; writes made around the API (direct Cypher) show after
+    # this long. 0: always read the store and rank
     read_cache_seconds: float = 30.0
     read_cache_users: int = 20_000  # most users whose reads are kept (least recent dropped)
     # user properties /explore shows (e.g. ["age", "occupation"]); none by default: personal data
