@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -25,6 +26,8 @@ from tailgraph.graph.store import GraphStore
 from tailgraph.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
+
+GIL_SWITCH_SECONDS = 0.001  # how long a thread holds the GIL before another may take it
 
 
 def create_app(
@@ -55,6 +58,10 @@ def create_app(
             # What start-up loaded (model, libraries) lives as long as the worker: keep it out
             # of the collector's full passes, which otherwise stall requests for tens of ms.
             gc.freeze()
+            # Requests answered from memory run on the event loop while a thread parses a store
+            # read; with CPython's 5 ms switch interval the loop waited that long for the GIL
+            # each time, which set the p99 under load (bench/serve/README.md, "GIL").
+            sys.setswitchinterval(GIL_SWITCH_SECONDS)
         try:
             yield
         finally:
