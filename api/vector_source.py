@@ -39,8 +39,9 @@ _NEO4J_STATUS = "SHOW INDEXES YIELD name, state WHERE name = $name RETURN state"
 # other's): part 0 the user's interactions, part 1 the vector search with
 # k = $k + min(distinct items, $extra), the k a separate nearest() call would use. Each part is
 # one row of collected lists, not a row per item: the Neo4j driver decodes a record at a time
-# in Python, so two rows parse in half the time of ~200 (bench/serve/README.md); nulls stay
-# in place inside each small list. No part-0 row: no such user.
+# in Python, so two rows parse in less than half the time of a row per item
+# (bench/serve/README.md); nulls stay in place inside each small list. No part-0 row: no such
+# user.
 _HISTORY = (
     "MATCH (u:User {id: $user_id}) OPTIONAL MATCH (u)-[r:INTERACTED]->(i:Item) "
     "RETURN 0 AS part, collect([i.id, r.rating, r.ts, r.recorded]) AS found "
