@@ -27,7 +27,7 @@ from tailgraph.errors import ConfigurationError
 from tailgraph.evaluation import peers
 from tailgraph.evaluation.cache import RunCache, json_default
 from tailgraph.evaluation.peers import PeerRun, load_peer_results, split_name, topk_from_ids
-from tailgraph.evaluation.report import versions, write_report
+from tailgraph.evaluation.report import significance, versions, write_report
 from tailgraph.evaluation.results import ExperimentResult, ModelRun, TradeoffPoint
 from tailgraph.evaluation.scoring import KS, score_function_topk, score_topk
 from tailgraph.evaluation.tradeoff import TAIL_WEIGHTS, TRADEOFF_MODELS, tail_tradeoff
@@ -311,7 +311,9 @@ def summary_document(
     tail_weights: Sequence[float],
 ) -> dict[str, Any]:
     """The compact record (``quality-<dataset>.json``): command, load, config, dataset (with
-    its ``name``) and ``summary[protocol][model][metric] = {mean, std, n}``."""
+    its ``name``), ``summary[protocol][model][metric] = {mean, std, n}`` and
+    ``significance[protocol][metric] = {against, p_value, test, ...}`` (TailGNN against the
+    best other model; empty when TailGNN was not run)."""
     return {
         "command": command,
         "wall_seconds": time.perf_counter() - started,
@@ -329,6 +331,7 @@ def summary_document(
         "dataset": results[0].dataset if results else {},
         "versions": versions(),
         "summary": {r.protocol: r.summary() for r in results},
+        "significance": {r.protocol: significance(r) for r in results},
     }
 
 

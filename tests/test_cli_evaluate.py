@@ -120,6 +120,11 @@ def test_a_dataset_without_text_or_kg_runs_every_model_it_can(
     assert {"mostpop", "lightgcn", "tailgnn"} <= fitted and not fitted & {"text_only", "fusion"}
     assert "the dataset has no item text" in (out / "report.md").read_text()
     assert document["protocols"]["random"]["tail_tradeoff"]["points"] == []
+    # the compact record carries the paired tests of TailGNN against the best other model
+    record = json.loads(out.with_name("bare-report.json").read_text())
+    tests = record["significance"]["random"]
+    assert tests == document["protocols"]["random"]["significance"]
+    assert tests["ndcg@20"]["against"] != "tailgnn" and 0.0 <= tests["ndcg@20"]["p_value"] <= 1.0
     # asked for by name, a model the data cannot feed is an error before anything is fitted
     named = invoke(env, "evaluate", "--dataset", str(bare), "--models", "mostpop,text_only",
                    "--out", str(tmp_path / "named"), code=1)  # fmt: skip
