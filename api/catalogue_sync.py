@@ -206,7 +206,7 @@ class CatalogueSync:
 
     def up_to_date(self, scorer: Scorer) -> bool:
         """Whether ``scorer`` has every write :meth:`ensure` would apply (no I/O)."""
-        return self.counters.changes() == self._seen and scorer in self._reconciled
+        return self.applied(scorer) is not None
 
     def applied(self, scorer: Scorer) -> int | None:
         """The change counter ``scorer`` is up to date with, or None if a change is pending
